@@ -1,0 +1,190 @@
+"""Training configuration: one frozen, validated dataclass, and the named presets.
+
+Learning rates here are for a *mean*-reduced loss. The paper's rates were for gradients
+*summed* over the batch (``dW = X.T @ dZ`` without dividing by the batch size), so a summed
+rate ``eta_sum`` at batch size ``B`` is the mean rate ``eta_mean = B * eta_sum`` (the paper's
+momentum rate 0.8e-3 at B = 128 is 0.1024). Weight decay follows: the paper's per-step decay
+``eta_sum * lambda_sum`` equals ``eta_mean * lambda_mean``, so ``lambda_mean = lambda_sum / B``
+at the same step. RMSProp divides by the root-mean-square gradient, so its rate does not
+depend on the reduction (0.08 in both). See ``PRESETS`` for the values that reproduce the
+paper's curves and the README / reproduce report for how they were found.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+from .activations import ACTIVATIONS
+from .optimizers import OPTIMIZERS
+from .preprocessing import PREPROCESSING
+from .schedules import SCHEDULES
+
+DATASETS = ("fashion-mnist", "mnist")
+AUGMENTATIONS = ("none", "shift", "affine")
+
+
+def _num(name, value, low, high, integer=False, low_open=False):
+    kind = int if integer else float
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
+        raise TypeError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}")
+    v = kind(value)
+    if not math.isfinite(v) or (v <= low if low_open else v < low) or v > high:
+        lo = "(" if low_open else "["
+        raise ValueError(f"invalid {name}: {value!r}; it must be in {lo}{low}, {high}]")
+    return v
+
+
+def _choice(name, value, options):
+    if value not in options:
+        raise ValueError(f"unknown {name} {value!r}; valid values are {', '.join(options)}")
+    return value
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every knob of a training run. Validated on creation; change with :meth:`replace`."""
+
+    dataset: str = "fashion-mnist"
+    hidden: tuple[int, ...] = (256, 128)
+    activation: str = "relu"
+    dropout: tuple[float, ...] | None = None  # one rate per hidden layer; None -> all 0
+    input_dropout: float = 0.0
+    optimizer: str = "momentum"
+    lr: float = 0.01
+    momentum: float = 0.9
+    gamma: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    max_norm: float = 0.0
+    label_smoothing: float = 0.0
+    batch_size: int = 128
+    epochs: int = 10
+    preprocess: str = "log"
+    schedule: str = "constant"
+    step_size: int = 10
+    step_gamma: float = 0.1
+    warmup_epochs: float = 0.0
+    min_lr_ratio: float = 0.0
+    augment: str = "none"
+    augment_shift: float = 2.0      # pixels, max random translation
+    augment_rotate: float = 10.0    # degrees (affine only)
+    augment_scale: float = 0.1      # relative (affine only)
+    seed: int = 0
+    val_split: float = 0.0
+    eval_train: bool = True         # evaluate accuracy on the whole training set after each epoch
+    name: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        hidden = tuple(int(_num("hidden layer size", h, 1, 16384, integer=True)) for h in self.hidden)
+        object.__setattr__(self, "hidden", hidden)
+        dropout = (0.0,) * len(hidden) if self.dropout is None else tuple(float(d) for d in self.dropout)
+        if len(dropout) != len(hidden):
+            raise ValueError(
+                f"dropout needs one rate per hidden layer: {len(hidden)} hidden layers, {len(dropout)} rates {dropout}"
+            )
+        for d in dropout:
+            _num("dropout rate", d, 0.0, 0.95)
+        object.__setattr__(self, "dropout", dropout)
+        _choice("dataset", self.dataset, DATASETS + ("synthetic",))
+        _choice("activation", self.activation, tuple(ACTIVATIONS))
+        _choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        _choice("preprocessing", self.preprocess, PREPROCESSING)
+        _choice("schedule", self.schedule, SCHEDULES)
+        _choice("augmentation", self.augment, AUGMENTATIONS)
+        _num("input_dropout", self.input_dropout, 0.0, 0.95)
+        _num("learning rate (lr)", self.lr, 0.0, 10.0, low_open=True)
+        _num("momentum", self.momentum, 0.0, 0.9999)
+        _num("gamma", self.gamma, 0.0, 0.9999)
+        _num("beta1", self.beta1, 0.0, 0.9999)
+        _num("beta2", self.beta2, 0.0, 0.999999)
+        _num("eps", self.eps, 0.0, 1.0, low_open=True)
+        _num("weight_decay", self.weight_decay, 0.0, 1.0)
+        _num("max_norm", self.max_norm, 0.0, 1e6)
+        _num("label_smoothing", self.label_smoothing, 0.0, 0.5)
+        _num("batch_size", self.batch_size, 1, 1_000_000, integer=True)
+        _num("epochs", self.epochs, 1, 100_000, integer=True)
+        _num("step_size", self.step_size, 1, 100_000, integer=True)
+        _num("step_gamma", self.step_gamma, 0.0, 1.0, low_open=True)
+        _num("warmup_epochs", self.warmup_epochs, 0.0, float(self.epochs))
+        _num("min_lr_ratio", self.min_lr_ratio, 0.0, 1.0)
+        _num("augment_shift", self.augment_shift, 0.0, 8.0)
+        _num("augment_rotate", self.augment_rotate, 0.0, 45.0)
+        _num("augment_scale", self.augment_scale, 0.0, 0.5)
+        _num("seed", self.seed, 0, 2**63 - 1, integer=True)
+        _num("val_split", self.val_split, 0.0, 0.5)
+
+    def replace(self, **changes) -> "TrainConfig":
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ValueError(f"unknown configuration field(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        d["dropout"] = list(self.dropout)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown configuration field(s): {', '.join(sorted(unknown))}")
+        d = dict(d)
+        for key in ("hidden", "dropout"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
+        return cls(**d)
+
+    def summary(self) -> str:
+        """One line for lists and legends, e.g. ``784-256-128-10 relu momentum lr=0.01 bs=128``."""
+        arch = "-".join(map(str, ("in", *self.hidden, "out"))) if self.hidden else "softmax regression"
+        parts = [arch, self.activation if self.hidden else "", f"{self.optimizer} lr={self.lr:g}"]
+        if self.weight_decay:
+            parts.append(f"wd={self.weight_decay:g}")
+        if any(self.dropout):
+            parts.append("dropout=" + "/".join(f"{d:g}" for d in self.dropout))
+        parts += [f"bs={self.batch_size}", f"{self.epochs} ep", self.preprocess]
+        return " ".join(p for p in parts if p)
+
+
+_PAPER = dict(dataset="fashion-mnist", hidden=(256, 128), activation="relu", batch_size=128, epochs=10, preprocess="log")
+
+# name -> (description, config). The paper's summed-gradient rates are converted to mean-loss
+# rates here; see the module docstring and README ("Reproducing the paper").
+PRESETS: dict[str, tuple[str, TrainConfig]] = {}
+
+
+def _preset(name: str, description: str, **kw) -> None:
+    PRESETS[name] = (description, TrainConfig(name=name, **kw))
+
+
+_preset("paper-sgd", "Paper, optimizer study: plain SGD, log features, 784-256-128-10, batch 128, 10 epochs",
+        **_PAPER, optimizer="sgd", lr=0.164)
+_preset("paper-momentum", "Paper, optimizer study: momentum 0.9", **_PAPER, optimizer="momentum", lr=0.0128, momentum=0.9)
+_preset("paper-rmsprop", "Paper, optimizer study: RMSProp gamma 0.9, lr 0.08", **_PAPER, optimizer="rmsprop", lr=0.08, gamma=0.9)
+_preset("paper", "Paper's final model: log features, momentum, weight decay, 784-256-128-10, 10 epochs",
+        **_PAPER, optimizer="momentum", lr=0.0128, momentum=0.9, weight_decay=0.01 / 128 * 8)
+_preset("paper-softmax", "Paper's baseline: softmax regression (no hidden layer), same optimizer",
+        **{**_PAPER, "hidden": ()}, optimizer="momentum", lr=0.0128, momentum=0.9, weight_decay=0.01 / 128 * 8)
+_preset("paper-raw", "Paper, feature study: raw pixels 0..255 instead of ln(x+1)",
+        **{**_PAPER, "preprocess": "none", "epochs": 5}, optimizer="momentum", lr=0.0128, momentum=0.9)
+_preset("paper-batch6000", "Paper, batch-size study: near full batch (6000)",
+        **{**_PAPER, "batch_size": 6000}, optimizer="momentum", lr=0.0128, momentum=0.9)
+_preset("paper-dropout", "Paper, dropout study: rates 0.05 / 0.1, 20 epochs",
+        **{**_PAPER, "epochs": 20}, dropout=(0.05, 0.1), optimizer="momentum", lr=0.0128, momentum=0.9,
+        weight_decay=0.01 / 128 * 8)
+_preset("paper-mnist", "Paper's network moved to MNIST: dropout 0.2 / 0.5, 20 epochs",
+        **{**_PAPER, "dataset": "mnist", "epochs": 20}, dropout=(0.2, 0.5), optimizer="momentum", lr=0.0128,
+        momentum=0.9, weight_decay=0.01 / 128 * 8)
+
+
+def preset(name: str) -> TrainConfig:
+    try:
+        return PRESETS[name][1]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; valid presets are {', '.join(PRESETS)}") from None

@@ -1,0 +1,1 @@
+"""Widgets of the MLP Studio window, one class per area."""
