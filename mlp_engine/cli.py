@@ -39,7 +39,6 @@ from .data import (
     search_dirs,
     synthetic_dataset,
 )
-from .imaging import EmptyDrawingError
 from .serialization import ModelFileError
 
 PROG = "mlp-engine"
@@ -463,7 +462,7 @@ def _read_image(path: str):
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from .imaging import to_mnist
+    from .imaging import EmptyDrawingError, to_mnist
 
     if args.top < 1:
         raise CLIError(f"--top must be at least 1, got {args.top}", EXIT_USAGE)
@@ -636,9 +635,6 @@ def main(argv: list[str] | None = None) -> int:
         _err("interrupted by Ctrl-C")
         return EXIT_INTERRUPTED
     except (DatasetNotFoundError, DataFileError, DownloadError, ModelFileError, TrainingDiverged) as exc:
-        _err(str(exc))
-        return EXIT_ERROR
-    except EmptyDrawingError as exc:
         _err(str(exc))
         return EXIT_ERROR
     except BrokenPipeError:
