@@ -14,12 +14,15 @@ class ReLU(Layer):
 
     def forward(self, x, training=False):
         np.maximum(x, 0, out=x)
-        self._out = x
+        if training:
+            # A preallocated boolean mask and a multiply: ~8x faster than copyto(where=...)
+            # or boolean indexing at these shapes (measured, benchmarks/).
+            self._mask = self._buffer("mask", x.shape, np.bool_)
+            np.greater(x, 0, out=self._mask)
         return x
 
     def backward(self, dy):
-        # dy * (out > 0) without a boolean temporary: where out <= 0, write 0.
-        np.copyto(dy, 0, where=self._out <= 0)
+        np.multiply(dy, self._mask, out=dy)
         return dy
 
 

@@ -173,8 +173,7 @@ class Momentum(Optimizer):
         v = self._zeros(i, "v")
         v *= self._beta
         v += g
-        g[...] = v
-        g *= self._lr
+        np.multiply(v, self._lr, out=g)
         p -= g
 
 

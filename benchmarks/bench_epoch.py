@@ -1,0 +1,275 @@
+"""Seconds per training epoch: MLP Studio's engine vs PyTorch CPU vs the GEMMs alone.
+
+Each system runs in its own process; the parent interleaves them epoch by epoch (engine,
+torch, gemm, engine, torch, gemm, ...) so that a disturbance of this noisy machine hits all
+of them alike, and reports medians and ratios. Before timing, it checks that the engine and
+PyTorch compute the same thing: same initial weights, same batches -> same losses.
+
+    python benchmarks/bench_epoch.py                       # paper architecture, batch 128
+    python benchmarks/bench_epoch.py --hidden 1024 1024    # large architecture
+    python benchmarks/bench_epoch.py --batch-size 6000     # the paper's near-full-batch study
+    python benchmarks/bench_epoch.py --all                 # the three, then evaluation and load timings
+
+PyTorch is optional (``pip install torch==2.13.0`` installs a CPU build on this machine).
+Needs the real Fashion-MNIST (``MLP_STUDIO_DATA``); falls back to random data of the same
+shape with a warning.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+N_TRAIN = 60_000
+
+
+def load_inputs():
+    from mlp_engine import load_dataset
+    from mlp_engine.preprocessing import Preprocessor
+
+    try:
+        d = load_dataset("fashion-mnist")
+        X, y = d.X_train, d.y_train
+    except FileNotFoundError:
+        print("warning: Fashion-MNIST not found; timing random data of the same shape", file=sys.stderr)
+        rng = np.random.default_rng(0)
+        X, y = rng.integers(0, 256, (N_TRAIN, 784), dtype=np.uint8), rng.integers(0, 10, N_TRAIN)
+    return X, Preprocessor("log").transform(X), y.astype(np.int64)
+
+
+def batches(epoch, n, bs):
+    perm = np.random.default_rng(1000 + epoch).permutation(n)
+    return [perm[i : i + bs] for i in range(0, n, bs)]
+
+
+# ---- child processes: one system each --------------------------------------------------------
+class EngineSystem:
+    def __init__(self, sizes, bs, lr):
+        from mlp_engine import TrainConfig, Trainer
+
+        X_raw, _, y = load_inputs()
+        data = type("D", (), dict(X_train=X_raw, y_train=y, X_test=None, y_test=None, class_names=tuple("0123456789")))
+        cfg = TrainConfig(hidden=tuple(sizes[1:-1]), batch_size=bs, lr=lr, epochs=10_000, eval_train=False, preprocess="log")
+        self.trainer = Trainer(cfg, data)
+        self.run = self.trainer.run()
+
+    def epoch(self):
+        from mlp_engine import EpochReport
+
+        for r in self.run:
+            if isinstance(r, EpochReport):
+                return r.train_seconds
+
+
+class GemmSystem:
+    """Only the matrix products of one training epoch, into preallocated outputs."""
+
+    def __init__(self, sizes, bs, lr):
+        rng = np.random.default_rng(0)
+        self.Ws = [rng.standard_normal((a, b), dtype=np.float32) * 0.01 for a, b in zip(sizes[:-1], sizes[1:])]
+        self.bs, self.sizes = bs, sizes
+        _, self.X, _ = load_inputs()
+
+    def epoch(self):
+        n_full, rest = divmod(N_TRAIN, self.bs)
+        t = 0.0
+        for bs, count in ((self.bs, n_full), (rest, 1 if rest else 0)):
+            if not count:
+                continue
+            xb = np.ascontiguousarray(self.X[:bs])
+            hs = [xb] + [np.empty((bs, w.shape[1]), np.float32) for w in self.Ws]
+            ds = [np.empty((bs, w.shape[0]), np.float32) for w in self.Ws]
+            gs = [np.empty_like(w) for w in self.Ws]
+            t0 = time.perf_counter()
+            for _ in range(count):
+                for i, w in enumerate(self.Ws):
+                    np.matmul(hs[i], w, out=hs[i + 1])
+                d = hs[-1]
+                for i in reversed(range(len(self.Ws))):
+                    np.matmul(hs[i].T, d, out=gs[i])
+                    if i:
+                        np.matmul(d, self.Ws[i].T, out=ds[i])
+                        d = ds[i]
+            t += time.perf_counter() - t0
+        return t
+
+
+class TorchSystem:
+    def __init__(self, sizes, bs, lr):
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+        _, X, y = load_inputs()
+        self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
+        layers = []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(torch.nn.Linear(a, b))
+            if i < len(sizes) - 2:
+                layers.append(torch.nn.ReLU())
+        self.model = torch.nn.Sequential(*layers)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=0.9)
+        self.loss = torch.nn.CrossEntropyLoss()
+        self.bs, self.e = bs, 0
+        self.torch = torch
+
+    def epoch(self):
+        perm = self.torch.randperm(N_TRAIN)
+        t0 = time.perf_counter()
+        for i in range(0, N_TRAIN, self.bs):
+            idx = perm[i : i + self.bs]
+            self.opt.zero_grad(set_to_none=False)
+            loss = self.loss(self.model(self.X[idx]), self.y[idx])
+            loss.backward()
+            self.opt.step()
+        return time.perf_counter() - t0
+
+
+SYSTEMS = {"engine": EngineSystem, "torch": TorchSystem, "gemm": GemmSystem}
+
+
+def child(name, sizes, bs, lr):
+    system = SYSTEMS[name](sizes, bs, lr)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "go":
+            break
+        print(json.dumps(system.epoch()), flush=True)
+
+
+# ---- equivalence check ---------------------------------------------------------------------
+def check_same_computation(sizes, bs, lr, n_batches=30):
+    """Engine and PyTorch from the same weights on the same batches give the same losses."""
+    import torch
+
+    from mlp_engine import MLP, Momentum
+
+    _, X, y = load_inputs()
+    net = MLP(sizes, seed=0)
+    opt = Momentum(net.parameters(), lr=lr, momentum=0.9)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        lin = torch.nn.Linear(a, b)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(net.parameters()[2 * i].T.copy()))
+            lin.bias.copy_(torch.from_numpy(net.parameters()[2 * i + 1]))
+        layers += [lin] + ([torch.nn.ReLU()] if i < len(sizes) - 2 else [])
+    model = torch.nn.Sequential(*layers)
+    topt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    worst = 0.0
+    for idx in batches(0, N_TRAIN, bs)[:n_batches]:
+        le = net._train_step(np.ascontiguousarray(X[idx]), y[idx])
+        opt.step(net._grads)
+        topt.zero_grad()
+        lt = torch.nn.functional.cross_entropy(model(torch.from_numpy(X[idx])), torch.from_numpy(y[idx]))
+        lt.backward()
+        topt.step()
+        worst = max(worst, abs(le - lt.item()) / abs(lt.item()))
+    return worst
+
+
+def measure(sizes, bs, lr, epochs, systems):
+    procs = {}
+    for name in systems:
+        p = subprocess.Popen(
+            [sys.executable, __file__, "--child", name, "--hidden", *map(str, sizes[1:-1]), "--batch-size", str(bs), "--lr", str(lr)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        if p.stdout.readline().strip() != "ready":
+            raise SystemExit(f"{name} failed to start")
+        procs[name] = p
+    times = {name: [] for name in procs}
+    for e in range(epochs):
+        for name, p in procs.items():
+            p.stdin.write("go\n")
+            p.stdin.flush()
+            times[name].append(json.loads(p.stdout.readline()))
+    for p in procs.values():
+        p.stdin.close()
+        p.wait()
+    return times
+
+
+def gemm_flops(sizes, n=N_TRAIN):
+    fwd = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    bwd_dx = sum(a * b for a, b in zip(sizes[1:-1], sizes[2:]))
+    return 2 * n * (2 * fwd + bwd_dx)
+
+
+def report(sizes, bs, lr, epochs):
+    try:
+        import torch  # noqa: F401
+
+        systems = ["engine", "torch", "gemm"]
+        worst = check_same_computation(sizes, bs, lr)
+        check = f"engine vs PyTorch, 30 batches from the same weights: max relative loss difference {worst:.2e}"
+        if worst > 1e-3:
+            raise SystemExit("engine and PyTorch disagree: " + check)
+    except ImportError:
+        systems, check = ["engine", "gemm"], "PyTorch not installed: engine vs GEMMs only"
+    times = measure(sizes, bs, lr, epochs, systems)
+    med = {k: statistics.median(v[1:]) for k, v in times.items()}  # first epoch warms up
+    flops = gemm_flops(sizes)
+    arch = "-".join(map(str, sizes))
+    print(f"\n## {arch}, batch {bs} ({epochs - 1} timed epochs each, interleaved)\n{check}")
+    print("| system | s/epoch (median) | samples/s | GEMM GFLOP/s |")
+    print("|---|---|---|---|")
+    for k, v in med.items():
+        print(f"| {k} | {v:.3f} | {N_TRAIN / v:,.0f} | {flops / v / 1e9:.1f} |")
+    ratios = {f"engine / {k}": med["engine"] / v for k, v in med.items() if k != "engine"}
+    print("ratios: " + ", ".join(f"{k} = {v:.2f}" for k, v in ratios.items()))
+    return med, ratios
+
+
+def eval_and_load_timings():
+    from mlp_engine import MLP, load_dataset
+    from mlp_engine.preprocessing import Preprocessor
+
+    d = load_dataset("fashion-mnist")  # warm the cache
+    t = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        load_dataset("fashion-mnist")
+        t.append(time.perf_counter() - t0)
+    net = MLP([784, 256, 128, 10])
+    net.preprocessor = Preprocessor("log")
+    e = []
+    for _ in range(7):
+        t0 = time.perf_counter()
+        net.predict(d.X_test, preprocessed=False)
+        e.append(time.perf_counter() - t0)
+    print(f"\nload_dataset (cached), median of 5: {statistics.median(t):.3f} s")
+    print(f"evaluate 10,000 test images (784-256-128-10, incl. preprocessing), median of 7: {statistics.median(e):.3f} s")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hidden", type=int, nargs="*", default=[256, 128])
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--all", action="store_true")
+    ap.add_argument("--child")
+    a = ap.parse_args()
+    sizes = [784, *a.hidden, 10]
+    if a.child:
+        return child(a.child, sizes, a.batch_size, a.lr)
+    from threadpoolctl import threadpool_info
+
+    print("BLAS:", ", ".join(f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads)" for i in threadpool_info()))
+    if a.all:
+        report([784, 256, 128, 10], 128, a.lr, a.epochs)
+        report([784, 1024, 1024, 10], 128, a.lr, max(4, a.epochs // 2))
+        report([784, 256, 128, 10], 6000, a.lr, a.epochs)
+        eval_and_load_timings()
+    else:
+        report(sizes, a.batch_size, a.lr, a.epochs)
+
+
+if __name__ == "__main__":
+    main()
