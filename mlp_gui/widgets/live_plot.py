@@ -1,0 +1,218 @@
+"""Live training curves: loss per batch and per epoch, accuracies per epoch.
+
+Follows matplotlib's ``embedding_in_qt`` example: a ``Figure`` (never pyplot) on a
+``FigureCanvasQTAgg``, artists created once and updated with ``set_data``. Data arrive at the
+worker's rate (every batch); drawing happens at most ``max_fps`` times a second, from a
+timer, and only when something changed. Matplotlib is imported when the plot is first shown
+(or first flushed), not when the window starts: it costs most of a second to import.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+
+# Colours shared by the live plot and the Compare tab, so a metric looks the same everywhere.
+COLORS = {"batch": "#9bb7d4", "ema": "#1f5f9f", "epoch": "#0b3d6b", "train": "#1f77b4", "val": "#ff7f0e",
+          "test": "#2ca02c", "change": "#7f7f7f"}
+
+
+def make_canvas(parent: QWidget | None = None, figsize=(6.0, 4.0)):
+    """A constrained-layout ``Figure`` on a Qt canvas that expands with its widget.
+
+    Returns ``(figure, canvas)``; imports matplotlib on first call.
+    """
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=figsize, layout="constrained")
+    canvas = FigureCanvasQTAgg(figure)
+    canvas.setParent(parent)
+    canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    canvas.setMinimumSize(240, 180)
+    return figure, canvas
+
+
+class LivePlot(QWidget):
+    """Two axes that follow a training run.
+
+    Left: training loss of every batch (thin), its exponential moving average, and each
+    epoch's mean loss (markers), against fractional epochs. Right: train / validation / test
+    accuracy after each epoch. Hyperparameters changed during the run are marked with a
+    dashed vertical line and a label at the epoch where they took effect.
+
+    Parameters
+    ----------
+    max_fps : float
+        Upper bound on redraws per second.
+    smoothing : float
+        EMA factor in [0, 1) for the batch loss (0: no smoothing); bias-corrected, as in
+        TensorBoard, so the curve starts at the first loss rather than at 0.
+    """
+
+    def __init__(self, parent: QWidget | None = None, max_fps: float = 10.0, smoothing: float = 0.9) -> None:
+        super().__init__(parent)
+        self.smoothing = smoothing
+        self.figure = None
+        self.canvas = None
+        self.lines: dict = {}
+        self.draw_count = 0
+        self._dirty = False
+        self._markers: list[tuple[float, str]] = []
+        self._drawn_markers = 0
+        self._marker_artists: list = []
+        self._title = ""
+        self._reset_data()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # One timer, kept as an attribute (a local QTimer would be collected): appends only set
+        # a flag, the timer turns the flag into at most one draw per interval.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(int(1000 / max_fps))
+        self._timer.timeout.connect(self._redraw)
+
+    # -- data ----------------------------------------------------------------------------------
+    def _reset_data(self) -> None:
+        self.batch_x: list[float] = []
+        self.batch_loss: list[float] = []
+        self.batch_ema: list[float] = []
+        self._ema = 0.0
+        self.epoch_x: list[float] = []
+        self.epoch_loss: list[float] = []
+        self.acc: dict[str, list[tuple[float, float]]] = {"train": [], "val": [], "test": []}
+
+    def append_batch(self, report) -> None:
+        """Add a :class:`~mlp_engine.BatchReport` (x = ``report.progress``)."""
+        loss = float(report.loss)
+        a = self.smoothing
+        self._ema = a * self._ema + (1 - a) * loss
+        n = len(self.batch_loss) + 1
+        self.batch_x.append(report.progress)
+        self.batch_loss.append(loss)
+        self.batch_ema.append(self._ema / (1 - a**n) if a > 0 else loss)
+        self._schedule()
+
+    def append_epoch(self, report) -> None:
+        """Add an :class:`~mlp_engine.EpochReport` (x = epochs trained, ``report.epoch + 1``).
+
+        ``report.changed`` (hyperparameters changed at the start of that epoch) becomes a
+        marker at ``report.epoch``, where the change took effect.
+        """
+        x = report.epoch + 1
+        self.epoch_x.append(x)
+        self.epoch_loss.append(float(report.train_loss))
+        for key in ("train", "val", "test"):
+            v = getattr(report, f"{key}_acc")
+            if v is not None:
+                self.acc[key].append((x, float(v)))
+        if report.changed:
+            hp = report.hyperparameters
+            parts = []
+            for name in report.changed:
+                v = hp.get(name) if hp else None
+                if isinstance(v, (list, tuple)):
+                    v = "/".join(f"{r:g}" for r in v)
+                elif isinstance(v, float):
+                    v = f"{v:g}"
+                parts.append(name if v is None else f"{name}={v}")
+            self.mark_change(report.epoch, ", ".join(parts))
+        self._schedule()
+
+    def mark_change(self, x: float, label: str) -> None:
+        """A dashed vertical line at ``x`` (epochs) with ``label`` on both axes."""
+        self._markers.append((float(x), label))
+        self._schedule()
+
+    def clear(self, title: str = "") -> None:
+        """Forget all data (a new run begins); ``title`` names it above the plots."""
+        self._reset_data()
+        self._markers = []
+        self._title = title
+        for artist in self._marker_artists:
+            artist.remove()
+        self._marker_artists = []
+        self._drawn_markers = 0
+        self._schedule()
+
+    @property
+    def markers(self) -> list[tuple[float, str]]:
+        return list(self._markers)
+
+    # -- drawing -------------------------------------------------------------------------------
+    def _schedule(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.canvas is None:
+            self.ensure_canvas()
+            self._schedule()
+
+    def ensure_canvas(self) -> None:
+        """Create the figure, its axes and every artist (once)."""
+        if self.canvas is not None:
+            return
+        self.figure, self.canvas = make_canvas(self, figsize=(8.0, 3.6))
+        self.layout().addWidget(self.canvas)
+        ax_loss, ax_acc = self.figure.subplots(1, 2)
+        self.ax_loss, self.ax_acc = ax_loss, ax_acc
+        ax_loss.set_title("Training loss")
+        ax_loss.set_xlabel("epoch")
+        ax_loss.set_ylabel("cross-entropy")
+        ax_acc.set_title("Accuracy")
+        ax_acc.set_xlabel("epoch")
+        ax_acc.set_ylabel("accuracy")
+        for ax in (ax_loss, ax_acc):
+            ax.grid(True, alpha=0.3)
+        (self.lines["batch"],) = ax_loss.plot([], [], lw=0.6, color=COLORS["batch"], label="batch")
+        (self.lines["ema"],) = ax_loss.plot([], [], lw=1.6, color=COLORS["ema"], label="batch (smoothed)")
+        (self.lines["epoch"],) = ax_loss.plot([], [], "o", ms=5, color=COLORS["epoch"], label="epoch mean")
+        (self.lines["train"],) = ax_acc.plot([], [], "o-", ms=4, color=COLORS["train"], label="train")
+        (self.lines["val"],) = ax_acc.plot([], [], "s-", ms=4, color=COLORS["val"], label="validation")
+        (self.lines["test"],) = ax_acc.plot([], [], "^-", ms=4, color=COLORS["test"], label="test")
+        ax_loss.legend(loc="upper right", fontsize="small")
+        ax_acc.legend(loc="lower right", fontsize="small")
+        self._suptitle = self.figure.suptitle("", fontsize="medium")
+        self._empty_text = ax_loss.text(0.5, 0.5, "Press Start to train;\nthe curves appear here.",
+                                        transform=ax_loss.transAxes, ha="center", va="center", color="#666666")
+
+    def flush(self) -> None:
+        """Push the data into the artists and request a draw now (tests, screenshots)."""
+        self._timer.stop()
+        self._redraw(force=True)
+
+    def _redraw(self, force: bool = False) -> None:
+        if not (self._dirty or force):
+            return
+        if self.canvas is None:
+            if not force and not self.isVisible():
+                return  # drawn when first shown; the data are kept
+            self.ensure_canvas()
+        self._dirty = False
+        self.lines["batch"].set_data(self.batch_x, self.batch_loss)
+        self.lines["ema"].set_data(self.batch_x, self.batch_ema)
+        self.lines["epoch"].set_data(self.epoch_x, self.epoch_loss)
+        for key in ("train", "val", "test"):
+            pts = self.acc[key]
+            self.lines[key].set_data([p[0] for p in pts], [p[1] for p in pts])
+        for x, label in self._markers[self._drawn_markers:]:
+            for ax in (self.ax_loss, self.ax_acc):
+                self._marker_artists.append(ax.axvline(x, ls="--", lw=1.0, color=COLORS["change"]))
+            self._marker_artists.append(self.ax_loss.annotate(
+                label, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
+                textcoords="offset points", va="top", fontsize="small", color="#444444", rotation=90))
+        self._drawn_markers = len(self._markers)
+        self._empty_text.set_visible(not self.batch_x and not self.epoch_x)
+        self._suptitle.set_text(self._title)
+        for ax in (self.ax_loss, self.ax_acc):
+            ax.relim()
+            ax.autoscale_view()
+        if self.batch_x or self.epoch_x:
+            right = max(self.batch_x[-1] if self.batch_x else 0, self.epoch_x[-1] if self.epoch_x else 0)
+            self.ax_loss.set_xlim(0, max(right, 1) * 1.02)
+            self.ax_acc.set_xlim(0.5, max(right, 1) + 0.5)
+        self.canvas.draw_idle()
+        self.draw_count += 1

@@ -1,0 +1,103 @@
+"""LivePlot: artists hold the data, redraws are throttled, change markers appear."""
+from types import MappingProxyType
+
+import pytest
+
+from mlp_engine import BatchReport, EpochReport
+from mlp_gui.widgets.live_plot import LivePlot
+
+
+def batch(epoch, b, n=4, loss=1.0):
+    return BatchReport(epoch, b, n, loss, 0.1, 0.01 * (b + 1))
+
+
+def epoch_report(epoch, loss=0.5, acc=0.8, changed=(), lr=0.1, val=None):
+    return EpochReport(epoch, 3, loss, acc, None if val is None else 0.6, val, 0.55, acc - 0.05, lr, 0.1, 0.01,
+                       MappingProxyType({"lr": lr, "momentum": 0.9, "dropout": [0.1]}), tuple(changed))
+
+
+@pytest.fixture
+def plot(qtbot):
+    p = LivePlot()
+    qtbot.addWidget(p)
+    p.resize(800, 320)
+    return p
+
+
+def test_lines_hold_the_appended_data(plot):
+    losses = [2.0, 1.5, 1.0, 0.8]
+    for b, loss in enumerate(losses):
+        plot.append_batch(batch(0, b, loss=loss))
+    plot.append_epoch(epoch_report(0, loss=1.325, acc=0.7, val=0.65))
+    plot.flush()
+    x, y = plot.lines["batch"].get_data()
+    assert list(x) == pytest.approx([0.25, 0.5, 0.75, 1.0])
+    assert list(y) == losses
+    ema = list(plot.lines["ema"].get_ydata())
+    # Bias-corrected EMA starts at the first value and lags behind a falling loss.
+    assert ema[0] == pytest.approx(2.0)
+    assert all(e >= l for e, l in zip(ema[1:], losses[1:]))
+    assert list(plot.lines["epoch"].get_data()[0]) == [1]
+    assert list(plot.lines["epoch"].get_ydata()) == [1.325]
+    assert list(plot.lines["train"].get_ydata()) == [0.7]
+    assert list(plot.lines["val"].get_ydata()) == [0.65]
+    assert list(plot.lines["test"].get_ydata()) == pytest.approx([0.65])
+    # Loss axes span the batches; accuracy in [0, 1] is visible.
+    assert plot.ax_loss.get_xlim()[1] >= 1.0
+    lo, hi = plot.ax_acc.get_ylim()
+    assert lo <= 0.65 and hi >= 0.7
+
+
+def test_clear_empties_every_line(plot):
+    plot.append_batch(batch(0, 0))
+    plot.append_epoch(epoch_report(0, changed=("lr",)))
+    plot.flush()
+    plot.clear("next run")
+    plot.flush()
+    for line in plot.lines.values():
+        assert len(line.get_xdata()) == 0
+    assert plot.markers == []
+    assert plot._suptitle.get_text() == "next run"
+
+
+def test_redraws_are_throttled(qtbot, plot):
+    plot.show()
+    qtbot.waitExposed(plot)
+    qtbot.waitUntil(lambda: plot.draw_count >= 1)
+    start = plot.draw_count
+    for i in range(2000):
+        plot.append_batch(batch(i // 100, i % 100, n=100, loss=1.0 / (i + 1)))
+    # 2000 reports arrived at once: at most one draw is due now, the next ~100 ms later.
+    qtbot.waitUntil(lambda: plot.draw_count > start, timeout=2000)
+    qtbot.wait(250)
+    assert plot.draw_count - start <= 3
+    assert len(plot.lines["batch"].get_xdata()) == 2000
+    # Nothing new: no more draws.
+    n = plot.draw_count
+    qtbot.wait(250)
+    assert plot.draw_count == n
+
+
+def test_hyperparameter_change_is_marked_where_it_took_effect(plot):
+    plot.append_epoch(epoch_report(0))
+    plot.append_epoch(epoch_report(1, changed=("lr", "dropout"), lr=0.01))
+    plot.flush()
+    assert plot.markers == [(1.0, "lr=0.01, dropout=0.1")]
+    vlines = [l for l in plot.ax_loss.lines if l.get_linestyle() == "--"]
+    assert len(vlines) == 1 and list(vlines[0].get_xdata()) == [1.0, 1.0]
+    assert any("lr=0.01" in t.get_text() for t in plot.ax_loss.texts)
+    # Flushing again does not duplicate the marker.
+    plot.flush()
+    assert len([l for l in plot.ax_loss.lines if l.get_linestyle() == "--"]) == 1
+
+
+def test_matplotlib_is_not_needed_until_shown(qtbot):
+    p = LivePlot()
+    qtbot.addWidget(p)
+    p.resize(800, 320)
+    p.append_batch(batch(0, 0))
+    assert p.canvas is None
+    p.show()
+    qtbot.waitExposed(p)
+    assert p.canvas is not None
+    qtbot.waitUntil(lambda: len(p.lines["batch"].get_xdata()) == 1)
