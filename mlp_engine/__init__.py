@@ -6,6 +6,7 @@ Everything the GUI and the command line use is re-exported here.
 from .activations import ACTIVATIONS
 from .config import PRESETS, TrainConfig, preset
 from .data import CLASS_NAMES, DATASET_NAMES, Dataset, DatasetNotFoundError, load_dataset, locate_dataset
+from .imaging import EmptyDrawingError, render_strokes, to_mnist
 from .layers import AddGate, Dropout, Layer, MultiplyGate
 from .losses import SoftmaxCrossEntropy, softmax
 from .network import MLP
@@ -17,10 +18,10 @@ from .training import BatchReport, EpochReport, Trainer, TrainingDiverged, evalu
 
 __all__ = [
     "ACTIVATIONS", "AddGate", "Adam", "BatchReport", "CLASS_NAMES", "DATASET_NAMES", "Dataset",
-    "DatasetNotFoundError", "Dropout", "EpochReport", "Layer", "MLP",
+    "DatasetNotFoundError", "Dropout", "EmptyDrawingError", "EpochReport", "Layer", "MLP",
     "ModelFileError", "Momentum", "MultiplyGate", "Nesterov", "OPTIMIZERS", "Optimizer", "PREPROCESSING",
     "PRESETS", "Preprocessor", "RMSProp", "SCHEDULES", "SGD", "SoftmaxCrossEntropy", "TrainConfig",
     "Trainer", "TrainingDiverged", "evaluate", "load_checkpoint", "load_dataset", "load_model",
-    "locate_dataset", "lr_at", "make_optimizer", "preset", "save_model", "softmax",
+    "locate_dataset", "lr_at", "make_optimizer", "preset", "render_strokes", "save_model", "softmax", "to_mnist",
 ]
 __version__ = "0.1.0"

@@ -54,13 +54,14 @@ def _jsonable(obj):
     return obj
 
 
-def save_model(net, path, optimizer_state: dict | None = None) -> Path:
+def save_model(net, path, optimizer_state: dict | None = None, half: bool = False) -> Path:
     """Save ``net`` (an :class:`~mlp_engine.network.MLP`) to ``path`` (``.npz``).
 
     ``optimizer_state`` (an optimizer's ``state_dict()``) is stored too when given, so that a
-    saved run can resume training.
+    saved run can resume training. ``half=True`` stores the weights as float16 (half the
+    size, for the models bundled with the app; loading casts them back to the model's dtype).
     """
-    arrays = {f"param_{i}": p for i, p in enumerate(net.parameters())}
+    arrays = {f"param_{i}": p.astype(np.float16) if half else p for i, p in enumerate(net.parameters())}
     pre = net.preprocessor
     if pre.mean is not None:
         arrays["preprocess_mean"] = pre.mean
@@ -142,8 +143,8 @@ def load_checkpoint(path, expect_inputs: int | None = None, expect_classes: int 
                 raise ModelFileError(
                     f"{path}: parameter {i} has shape {a.shape}, but layer sizes {cfg['layer_sizes']} need {p.shape}"
                 )
-            if not np.all(np.isfinite(a)):
-                raise ModelFileError(f"{path}: parameter {i} contains NaN or infinite values")
+            if a.dtype.kind != "f" or not np.all(np.isfinite(a)):
+                raise ModelFileError(f"{path}: parameter {i} is not finite floating-point data")
             p[...] = a
         pre = meta["preprocessing"]
         net.preprocessor = Preprocessor(pre["kind"], mean=arrays.get("preprocess_mean"), std=pre.get("std"))

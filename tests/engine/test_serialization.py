@@ -88,3 +88,16 @@ def test_wrong_input_size_is_refused(tmp_path):
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match="nope.npz"):
         load_model("nope.npz")
+
+
+def test_half_precision_bundle_is_smaller_and_predicts_the_same(tmp_path):
+    net = make_net()
+    net.save(tmp_path / "full.npz")
+    from mlp_engine import save_model
+
+    save_model(net, tmp_path / "half.npz", half=True)
+    assert (tmp_path / "half.npz").stat().st_size < 0.6 * (tmp_path / "full.npz").stat().st_size
+    half = load_model(tmp_path / "half.npz")
+    assert half.parameters()[0].dtype == np.float32
+    X = np.random.default_rng(0).integers(0, 256, (50, 784))
+    np.testing.assert_array_equal(half.predict(X, preprocessed=False), net.predict(X, preprocessed=False))
