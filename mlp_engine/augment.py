@@ -79,7 +79,8 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, config) -> np.nd
     """Randomly warped copies of raw-pixel ``images`` ``(n, 784)`` (0..255), float32.
 
     ``config`` supplies ``augment`` (``shift`` or ``affine``), ``augment_shift`` (max pixels),
-    ``augment_rotate`` (max degrees) and ``augment_scale`` (max relative change). ``affine``
+    ``augment_rotate`` (max degrees), ``augment_scale`` (max relative change) and
+    ``augment_flip`` (mirror a random half left-right). ``affine``
     also thickens a quarter of the images and thins another quarter (a 3x3 max/min filter
     blended at a random strength), since drawn strokes vary in width more than MNIST's.
     """
@@ -103,5 +104,9 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, config) -> np.nd
             imgs[thick] += (_max3(imgs[thick]) - imgs[thick]) * strength[thick]
         if thin.any():
             imgs[thin] += (_min3(imgs[thin]) - imgs[thin]) * strength[thin]
+    if config.augment_flip:
+        imgs = out.reshape(n, SIDE, SIDE)
+        flip = rng.random(n) < 0.5
+        imgs[flip] = imgs[flip, :, ::-1]
     np.clip(out, 0, 255, out=out)
     return out

@@ -63,3 +63,13 @@ def test_training_with_augmentation_learns():
     cfg = TrainConfig(dataset="synthetic", hidden=(32,), epochs=4, batch_size=32, lr=0.05, preprocess="scale", augment="affine")
     hist = Trainer(cfg, data).fit()
     assert hist[-1].test_acc > 0.8
+
+
+def test_flip_mirrors_about_half_of_the_images():
+    cfg = TrainConfig(augment="shift", augment_shift=0, augment_flip=True)
+    x = np.tile(square(10, 2), (200, 1)).astype(np.uint8)
+    out = augment_batch(x, np.random.default_rng(3), cfg)
+    mirrored = np.all(np.isclose(out, square(10, 20)), axis=1)
+    same = np.all(np.isclose(out, x), axis=1)
+    assert (mirrored | same).all()
+    assert 70 < mirrored.sum() < 130
