@@ -514,6 +514,8 @@ def _add_reproduce_parser(sub) -> None:
                    help="a minutes-long smoke run: 2 epochs per experiment on a 10k-image subset")
     p.add_argument("--data-dir", "--dataset-dir", dest="data_dir", metavar="DIR",
                    help="directory holding the IDX files (searched first)")
+    p.add_argument("--render-only", action="store_true",
+                   help="rebuild report.md and the figures from DIR/results.json of an earlier run, without training")
     p.set_defaults(func=cmd_reproduce)
 
 
@@ -523,7 +525,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    result = reproduce(args.out, quick=args.quick, data_dir=args.data_dir, progress=progress)
+    result = reproduce(args.out, quick=args.quick, data_dir=args.data_dir, progress=progress,
+                       render_only=args.render_only)
     _out(f"report written to {result}")
     return 0
 
@@ -627,7 +630,10 @@ def main(argv: list[str] | None = None) -> int:
     from .training import TrainingDiverged
 
     try:
-        return args.func(args)
+        # Overflow on the way to a divergence is detected and reported by the trainer
+        # (TrainingDiverged); NumPy's RuntimeWarnings would only repeat it less clearly.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return args.func(args)
     except CLIError as exc:
         _err(str(exc))
         return exc.code
