@@ -215,6 +215,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     # rates for layers that no longer exist.
     if "hidden" in overrides and "dropout" not in overrides and len(base.dropout) != len(overrides["hidden"]):
         overrides["dropout"] = None
+    args.overridden = sorted(k for k in overrides if getattr(args, k, None) is not None)  # for the header line
     try:
         return base.replace(**overrides)
     except (TypeError, ValueError) as exc:
@@ -272,7 +273,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     with_val = config.val_split > 0
     if human:
         where = f" from {data.source}" if data.source else ""
-        _out(f"{config.name or 'custom'}: {config.summary()}")
+        origin = f"preset {args.preset}" if args.preset else "defaults"
+        if args.overridden:
+            origin += " with " + ", ".join(f"--{k.replace('_', '-')}" for k in args.overridden)
+        _out(f"{origin}: {config.summary()}")
         _out(f"data: {data.name}, {len(trainer.y_train)} training / "
              f"{0 if data.X_test is None else len(data.X_test)} test images{where}")
         header = f"{'epoch':>5}  {'train loss':>10}  {'train acc':>9}  " + (f"{'val acc':>8}  " if with_val else "")
