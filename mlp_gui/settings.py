@@ -33,6 +33,11 @@ class Settings:
         else:
             self._s = QSettings(str(path), QSettings.Format.IniFormat)
 
+    @property
+    def qsettings(self) -> QSettings:
+        """The underlying QSettings, for widgets that keep their own keys (e.g. the Data tab)."""
+        return self._s
+
     def sync(self) -> None:
         self._s.sync()
 

@@ -164,11 +164,12 @@ class TrainingWorker(QObject):
         if name == "synthetic":
             from mlp_engine.data import synthetic_dataset
 
-            return synthetic_dataset()
-        from mlp_engine.data import load_dataset
+            data = synthetic_dataset()
+        else:
+            from mlp_engine.data import load_dataset
 
-        self.status.emit(f"Loading {name} ...")
-        data = load_dataset(name)
+            self.status.emit(f"Loading {name} ...")
+            data = load_dataset(name)
         self.dataset_loaded.emit(data)
         return data
 

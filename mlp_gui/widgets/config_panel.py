@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from mlp_engine import ACTIVATIONS, OPTIMIZERS, PREPROCESSING, PRESETS, SCHEDULES, TrainConfig
+from mlp_engine.config import AUGMENTATIONS
 from mlp_engine.training import LIVE_HYPERPARAMETERS
 
 DATASETS = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST", "synthetic": "Synthetic (tiny demo set)"}
-AUGMENTATIONS = ("none", "shift", "affine")
 
 # Which optimizer uses which of its own parameters; rows of the others are hidden.
 OPTIMIZER_FIELDS = {
@@ -32,7 +32,8 @@ OPTIMIZER_FIELDS = {
     "eps": ("rmsprop", "adam"),
 }
 SCHEDULE_FIELDS = {"step_size": ("step",), "step_gamma": ("step",), "min_lr_ratio": ("cosine",)}
-AUGMENT_FIELDS = {"augment_shift": ("shift", "affine"), "augment_rotate": ("affine",), "augment_scale": ("affine",)}
+AUGMENT_FIELDS = {"augment_shift": ("shift", "affine"), "augment_rotate": ("affine",), "augment_scale": ("affine",),
+                  "augment_flip": ("shift", "affine")}
 
 # One line per field, shown as its tooltip.
 HELP = {
@@ -63,6 +64,7 @@ HELP = {
     "augment_shift": "Largest random shift, in pixels.",
     "augment_rotate": "Largest random rotation, in degrees.",
     "augment_scale": "Largest random relative change of size.",
+    "augment_flip": "Also mirror a random half of the images left-right (for garments, not digits).",
     "seed": "Seed of every random choice (initial weights, shuffling, dropout): same seed, same run.",
     "val_split": "Fraction of the training images held out for validation (0 = no validation set).",
     "eval_train": "Measure accuracy on the whole training set after each epoch (costs a little time).",
@@ -410,6 +412,7 @@ class ConfigPanel(QWidget):
         self._add(data, "augment_shift", "Shift (pixels)", _dspin(0.0, 8.0, 1, 0.5))
         self._add(data, "augment_rotate", "Rotation (degrees)", _dspin(0.0, 45.0, 1, 1.0))
         self._add(data, "augment_scale", "Scale (relative)", _dspin(0.0, 0.5, 2, 0.05))
+        self._add(data, "augment_flip", "Flips", QCheckBox("mirror half the images left-right"))
         self._body.addStretch(1)
 
     # -- model <-> form --------------------------------------------------------------------------

@@ -21,7 +21,7 @@ CUSTOM = TrainConfig(
     optimizer="adam", lr=0.00035, momentum=0.8, gamma=0.95, beta1=0.85, beta2=0.9995, eps=1e-7,
     weight_decay=0.000625, max_norm=5.0, label_smoothing=0.1, batch_size=64, epochs=7, preprocess="standardize",
     schedule="cosine", step_size=3, step_gamma=0.5, warmup_epochs=1.5, min_lr_ratio=0.05, augment="affine",
-    augment_shift=1.5, augment_rotate=12.0, augment_scale=0.15, seed=2**40 + 3, val_split=0.1, eval_train=False,
+    augment_shift=1.5, augment_rotate=12.0, augment_scale=0.15, augment_flip=True, seed=2**40 + 3, val_split=0.1, eval_train=False,
     name="custom run",
 )
 
