@@ -214,13 +214,14 @@ class SampleGrid(QWidget):
         if scale >= 1:
             scale = float(np.floor(scale * 2) / 2)  # whole or half steps: even pixel sizes
         w, h = iw * scale, ih * scale
-        target = QRectF(name_w, 0, w, h)
+        x0 = max((self.width() - name_w - w) / 2, 0)  # centre names + images together
+        target = QRectF(x0 + name_w, 0, w, h)
         painter.drawImage(target, self._image)  # no SmoothPixmapTransform: nearest neighbour
         painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
         row_h = h / len(self._names)
         for i, name in enumerate(self._names):
             painter.drawText(
-                QRectF(0, i * row_h, name_w - 8, row_h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name
+                QRectF(x0, i * row_h, name_w - 8, row_h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name
             )
         painter.end()
 
@@ -250,6 +251,8 @@ class PreprocessingPreview(QWidget):
         from matplotlib.figure import Figure
 
         self.figure = Figure(figsize=(6, 3.2), layout="constrained")
+        bg = self.palette().color(QPalette.ColorRole.Window)
+        self.figure.set_facecolor(bg.name())  # blend into the window instead of a white box
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._layout.addWidget(self.canvas)
@@ -342,12 +345,16 @@ class DataTab(QWidget):
         self._generation = 0
         self._download_files: list[str] = []
         self._sample_seed = 0
+        self._shown_once = False
 
         # -- header
         self.combo = QComboBox()
         for name in DATASET_NAMES:
             self.combo.addItem(DATASET_TITLES.get(name, name), name)
         self.combo.setToolTip("The data set to load: Fashion-MNIST (clothes) or MNIST (handwritten digits)")
+        last = self._settings.value("data/name", "", type=str)
+        if last in DATASET_NAMES:
+            self.combo.setCurrentIndex(self.combo.findData(last))
         self.combo.activated.connect(lambda _i: self.load(self.combo.currentData()))
         self.location = QLabel()
         self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -448,6 +455,15 @@ class DataTab(QWidget):
             app.aboutToQuit.connect(self.cancel)
         self._show_state("idle")
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        # First time on screen: load the data set right away when it is on disk (in the
+        # background), so a new user sees the images without having to ask.
+        if not self._shown_once:
+            self._shown_once = True
+            if self._dataset is None and self._job is None and locate_dataset(self.current_name(), self.data_dir):
+                self.load(self.current_name())
+
     # -- public API -------------------------------------------------------------------------------
     def dataset(self) -> Dataset | None:
         """The loaded data set, or None."""
@@ -468,6 +484,7 @@ class DataTab(QWidget):
         if name not in DATASET_NAMES:
             raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASET_NAMES)}")
         self._select(name)
+        self._settings.setValue("data/name", name)
         self._start(_load_job, name, self.data_dir)
         self._show_state("loading")
 
@@ -604,11 +621,7 @@ class DataTab(QWidget):
         if state == "idle":
             found = locate_dataset(name, self.data_dir)  # a few stat calls: fine on the UI thread
             self.location.setText(f"{title}: found in {found}" if found else f"{title}: not loaded")
-            self.message.setText(
-                f"Choose a data set above to load it."
-                if found
-                else _missing_text(name, self.data_dir)
-            )
+            self.message.setText(f"{title} is ready to load." if found else _missing_text(name, self.data_dir))
             self.panel.setVisible(True)
             self.download_button.setVisible(found is None)
             self.folder_button2.setVisible(found is None)

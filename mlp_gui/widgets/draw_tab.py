@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -95,6 +96,7 @@ class DrawTab(QWidget):
         frame_layout = QVBoxLayout(canvas_frame)
         frame_layout.setContentsMargins(1, 1, 1, 1)
         frame_layout.addWidget(self.canvas)
+        canvas_frame.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.width_slider = QSlider(Qt.Orientation.Horizontal)
         self.width_slider.setRange(DrawingCanvas.MIN_PEN_WIDTH, DrawingCanvas.MAX_PEN_WIDTH)
         self.width_slider.setValue(int(self.canvas.pen_width))
@@ -143,15 +145,21 @@ class DrawTab(QWidget):
         panel_box = QGroupBox("Prediction")
         QVBoxLayout(panel_box).addWidget(self.panel)
 
+        # Bars wider than ~600 px are harder to compare, not easier: cap the panel and let the
+        # row end in empty space on very wide windows.
+        panel_box.setMaximumWidth(640)
+        panel_box.setMinimumWidth(340)
         row = QHBoxLayout()
         row.addWidget(canvas_box)
         row.addWidget(preview_box)
         row.addWidget(panel_box, 1)
+        row.addStretch(0)
         top = QVBoxLayout(self)
         top.addWidget(self.chooser)
         top.addWidget(self.model_info)
         top.addWidget(self.note)
-        top.addLayout(row, 1)
+        top.addLayout(row)
+        top.addStretch(1)
 
         # The timer must be an attribute: a local QTimer would be garbage-collected before firing.
         self._timer = QTimer(self)
@@ -228,6 +236,7 @@ class DrawTab(QWidget):
         else:
             self.note.hide()
         self.model_info.setText(describe_model(net, name) if net is not None else "")
+        self.model_info.setVisible(net is not None)
 
     def _hint(self) -> str:
         if self._net is None:

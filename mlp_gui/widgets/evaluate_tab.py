@@ -798,13 +798,13 @@ class EvaluateTab(QWidget):
             vals = [ev.class_names[c], _num(ev.precision[c]), _num(ev.recall[c]), _num(ev.f1[c]),
                     f"{int(ev.support[c]):,}", _num(ev.aucs[c], 4)]
             if b is not None:
-                vals += [_num(b.f1[c]), _num(b.aucs[c])]
+                vals += [_num(b.f1[c]), _num(b.aucs[c], 4)]
             put(c, vals)
         macro = ["Macro average", _num(float(np.mean(ev.precision))), _num(float(np.mean(ev.recall))),
-                 _num(float(np.mean(ev.f1))), f"{int(ev.support.sum()):,}", _num(ev.macro_auc)]
+                 _num(float(np.mean(ev.f1))), f"{int(ev.support.sum()):,}", _num(ev.macro_auc, 4)]
         acc = ["Accuracy", "", "", _pct(ev.accuracy), f"{int(ev.support.sum()):,}", ""]
         if b is not None:
-            macro += [_num(float(np.mean(b.f1))), _num(b.macro_auc)]
+            macro += [_num(float(np.mean(b.f1))), _num(b.macro_auc, 4)]
             acc += [_pct(b.accuracy), ""]
         put(k, macro, bold=True)
         put(k + 1, acc, bold=True)

@@ -23,7 +23,7 @@ class ProbabilityBars(QWidget):
         self._p: np.ndarray | None = None
         self._names: tuple[str, ...] = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(220, 180)
+        self.setMinimumSize(220, 280)
 
     def set_values(self, p: np.ndarray | None, names: Sequence[str]) -> None:
         self._p = None if p is None else np.asarray(p, dtype=np.float64)

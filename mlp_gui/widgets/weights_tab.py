@@ -186,7 +186,8 @@ class WeightsTab(QWidget):
 
         controls = QHBoxLayout()
         controls.addWidget(self.title, 1)
-        controls.addWidget(QLabel("Units shown:"))
+        self.units_label = QLabel("Units shown:")
+        controls.addWidget(self.units_label)
         controls.addWidget(self.units)
         legend = QHBoxLayout()
         legend.addStretch(1)
@@ -222,8 +223,8 @@ class WeightsTab(QWidget):
         if message:
             self.hint.setText(message)
         self.hint.show()
-        self.view.hide()
-        self.colorbar.hide()
+        for w in (self.view, self.colorbar, self.units, self.units_label):
+            w.hide()
 
     def _render(self) -> None:
         if self._W is None:
@@ -240,5 +241,5 @@ class WeightsTab(QWidget):
             "class template.)"
         )
         self.hint.hide()
-        self.view.show()
-        self.colorbar.show()
+        for w in (self.view, self.colorbar, self.units, self.units_label):
+            w.show()
