@@ -5,6 +5,7 @@ import functools
 import gzip
 import hashlib
 import http.server
+import os
 import socket
 import threading
 from pathlib import Path
@@ -13,11 +14,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
-from mlp_engine.data import FILES, synthetic_dataset, write_idx
+from mlp_engine.data import FILES, locate_dataset, synthetic_dataset, write_idx
 from mlp_gui.widgets import data_tab as data_tab_module
 from mlp_gui.widgets.data_tab import BackgroundJob, DataTab, JobCancelled, sample_mosaic
 
 TIMEOUT = 10_000
+# Captured before the autouse fixture below hides it from every test.
+_REAL_DATA = os.environ.get("MLP_STUDIO_DATA", "")
 
 
 @pytest.fixture(autouse=True)
@@ -243,3 +246,18 @@ def test_background_job_reports_errors_and_results(qtbot):
     with qtbot.waitSignal(cancelled.failed, timeout=TIMEOUT) as blocker:
         cancelled.start()
     assert isinstance(blocker.args[1], JobCancelled)
+
+
+@pytest.mark.realdata
+def test_real_mnist_loads_and_shows_all_classes(qtbot, settings, monkeypatch):
+    if _REAL_DATA:
+        monkeypatch.setenv("MLP_STUDIO_DATA", _REAL_DATA)
+    if locate_dataset("mnist") is None:
+        pytest.skip("MNIST not found (set MLP_STUDIO_DATA to the folder holding mnist/)")
+    tab = make_tab(qtbot, settings)
+    with qtbot.waitSignal(tab.dataset_loaded, timeout=60_000) as blocker:
+        tab.load("mnist")
+    ds = blocker.args[0]
+    assert ds.X_train.shape == (60000, 784) and ds.X_test.shape == (10000, 784)
+    assert tab.counts.item(10, 1).text() == "60,000" and tab.counts.item(10, 2).text() == "10,000"
+    assert (tab.grid.image().width(), tab.grid.image().height()) == (238, 298)
