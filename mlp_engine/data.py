@@ -53,6 +53,7 @@ __all__ = [
     "user_data_dir",
     "cache_dir",
     "search_dirs",
+    "not_found_error",
     "locate_dataset",
     "download_dataset",
     "verify_dataset",
@@ -582,7 +583,9 @@ def locate_dataset(name: str, data_dir: "str | os.PathLike[str] | None" = None) 
     return None
 
 
-def _not_found_error(name: str, data_dir) -> DatasetNotFoundError:
+def not_found_error(name: str, data_dir=None) -> DatasetNotFoundError:
+    """The error :func:`load_dataset` raises when ``name`` is nowhere: every place searched and
+    how to fix it (the GUI shows its message without trying to load)."""
     searched = search_dirs(name, data_dir)
     lines = []
     for d in searched:
@@ -906,10 +909,10 @@ def verify_dataset(name: str, data_dir: "str | os.PathLike[str] | None" = None) 
     _check_name(name)
     directory = locate_dataset(name, data_dir)
     if directory is None:
-        raise _not_found_error(name, data_dir)
+        raise not_found_error(name, data_dir)
     files = _dataset_files(directory)
     if files is None:  # vanished since locate_dataset
-        raise _not_found_error(name, data_dir)
+        raise not_found_error(name, data_dir)
     for key, path in files.items():
         want = SHA256[name][FILES[key]]
         got = _content_sha256(path)
@@ -1126,11 +1129,11 @@ def load_dataset(
     directory = locate_dataset(name, data_dir)
     if directory is None:
         if not download:
-            raise _not_found_error(name, data_dir)
+            raise not_found_error(name, data_dir)
         directory = download_dataset(name, progress=progress)
     files = _dataset_files(directory)
     if files is None:  # vanished between locating and reading
-        raise _not_found_error(name, data_dir)
+        raise not_found_error(name, data_dir)
 
     arrays = None
     if cache:

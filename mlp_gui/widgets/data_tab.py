@@ -668,15 +668,10 @@ def _gui_hint(name: str) -> str:
 
 def _missing_text(name: str, data_dir) -> str:
     """What the engine says when ``name`` is not found (searched folders and fixes), plus the GUI's way."""
-    gui = _gui_hint(name)
-    try:
-        # The engine's own wording (lists every folder searched and how to fix it); there is no
-        # public function for the message alone, and load_dataset would load when found.
-        from mlp_engine.data import _not_found_error
-    except ImportError:  # pragma: no cover - engine refactored
-        dirs = "\n".join(f"  - {d}" for d in search_dirs(name, data_dir))
-        return gui + f"Data set {name!r} not found. Looked in:\n{dirs}"
-    return gui + str(_not_found_error(name, data_dir))
+    # The engine's own wording: every folder searched and how to fix it.
+    from mlp_engine.data import not_found_error
+
+    return _gui_hint(name) + str(not_found_error(name, data_dir))
 
 
 def _prepare_view(ds: Dataset, rng: np.random.Generator | None = None) -> dict:
