@@ -44,7 +44,6 @@ from mlp_engine.data import (
     download_dataset,
     load_dataset,
     locate_dataset,
-    search_dirs,
     user_data_dir,
 )
 from mlp_gui.qt_numpy import array_to_qimage
