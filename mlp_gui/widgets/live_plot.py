@@ -8,6 +8,8 @@ timer, and only when something changed. Matplotlib is imported when the plot is 
 """
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
@@ -16,16 +18,37 @@ COLORS = {"batch": "#9bb7d4", "ema": "#1f5f9f", "epoch": "#0b3d6b", "train": "#1
           "test": "#2ca02c", "change": "#7f7f7f"}
 
 
+_canvas_class = None
+
+
+def _timed_canvas_class():
+    """FigureCanvasQTAgg that remembers how long its last full draw took (made on first use)."""
+    global _canvas_class
+    if _canvas_class is None:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+        class TimedCanvas(FigureCanvasQTAgg):
+            last_draw_seconds = 0.0
+
+            def draw(self):
+                t0 = time.perf_counter()
+                super().draw()
+                self.last_draw_seconds = time.perf_counter() - t0
+
+        _canvas_class = TimedCanvas
+    return _canvas_class
+
+
 def make_canvas(parent: QWidget | None = None, figsize=(6.0, 4.0)):
     """A constrained-layout ``Figure`` on a Qt canvas that expands with its widget.
 
-    Returns ``(figure, canvas)``; imports matplotlib on first call.
+    Returns ``(figure, canvas)``; imports matplotlib on first call. ``canvas.last_draw_seconds``
+    tells how long the last draw took (used to keep redraws from hogging the GUI thread).
     """
-    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=figsize, layout="constrained")
-    canvas = FigureCanvasQTAgg(figure)
+    canvas = _timed_canvas_class()(figure)
     canvas.setParent(parent)
     canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     canvas.setMinimumSize(240, 180)
@@ -43,7 +66,9 @@ class LivePlot(QWidget):
     Parameters
     ----------
     max_fps : float
-        Upper bound on redraws per second.
+        Upper bound on redraws per second. When a draw is slow (a full draw with constrained
+        layout costs 0.1-0.3 s on a modest CPU) the pause between draws grows to three times
+        the draw time, so drawing never takes more than a quarter of the GUI thread.
     smoothing : float
         EMA factor in [0, 1) for the batch loss (0: no smoothing); bias-corrected, as in
         TensorBoard, so the curve starts at the first loss rather than at 0.
@@ -69,7 +94,8 @@ class LivePlot(QWidget):
         # a flag, the timer turns the flag into at most one draw per interval.
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(int(1000 / max_fps))
+        self._min_interval_ms = int(1000 / max_fps)
+        self._timer.setInterval(self._min_interval_ms)
         self._timer.timeout.connect(self._redraw)
 
     # -- data ----------------------------------------------------------------------------------
@@ -149,6 +175,7 @@ class LivePlot(QWidget):
         super().showEvent(event)
         if self.canvas is None:
             self.ensure_canvas()
+        if self._dirty or self.draw_count == 0:
             self._schedule()
 
     def ensure_canvas(self) -> None:
@@ -187,10 +214,9 @@ class LivePlot(QWidget):
     def _redraw(self, force: bool = False) -> None:
         if not (self._dirty or force):
             return
-        if self.canvas is None:
-            if not force and not self.isVisible():
-                return  # drawn when first shown; the data are kept
-            self.ensure_canvas()
+        if not force and not self.isVisible():
+            return  # nobody sees it: stay dirty, draw when shown (showEvent)
+        self.ensure_canvas()
         self._dirty = False
         self.lines["batch"].set_data(self.batch_x, self.batch_loss)
         self.lines["ema"].set_data(self.batch_x, self.batch_ema)
@@ -216,3 +242,5 @@ class LivePlot(QWidget):
             self.ax_acc.set_xlim(0.5, max(right, 1) + 0.5)
         self.canvas.draw_idle()
         self.draw_count += 1
+        # Adapt the pace to the cost of the previous draw (see max_fps).
+        self._timer.setInterval(max(self._min_interval_ms, min(2000, int(3000 * self.canvas.last_draw_seconds))))

@@ -109,20 +109,25 @@ def test_hyperparameter_change_reaches_the_optimizer(qtbot, session, data):
     epochs = []
     session.epoch.connect(lambda r, w: epochs.append(r))
     session.epoch.connect(lambda r, w: session.pause() if len(epochs) == 1 else None)
+    session.epoch.connect(lambda r, w: r.changed and session.stop())
     with qtbot.waitSignal(session.paused, timeout=10000):
-        session.start(config(epochs=4))
+        session.start(config(epochs=1000))
+    trainer = session.trainer
     session.update_hyperparameters(lr=0.01, momentum=0.5, dropout=[0.25])
     with pytest.raises(ValueError, match="momentum"):
         session.update_hyperparameters(momentum=2.0)
     with qtbot.waitSignal(session.ended, timeout=10000):
         session.resume()
     changed = [r for r in epochs if r.changed]
-    assert changed, "no epoch report marks the change"
+    assert len(changed) == 1, "exactly one epoch report marks the change"
     first = changed[0]
     assert set(first.changed) == {"lr", "momentum", "dropout"}
     assert first.hyperparameters["lr"] == 0.01 and first.hyperparameters["momentum"] == 0.5
     assert first.hyperparameters["dropout"] == [0.25]
-    assert epochs[0].hyperparameters["lr"] == 0.05
+    assert all(r.hyperparameters["lr"] == 0.05 for r in epochs[: first.epoch])
+    # The optimizer and the network themselves were changed, not only the report.
+    assert trainer.optimizer.get_hyperparameters()["momentum"] == 0.5
+    assert trainer.config.lr == 0.01 and trainer.net.dropout == [0.25]
 
 
 def test_divergence_reports_failed_and_keeps_the_model(qtbot, session, data):
