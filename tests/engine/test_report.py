@@ -43,7 +43,7 @@ def test_quick_reproduce_writes_report_results_and_figures(quick_report):
             assert f"{loss:.3f}" in text and f"{100 * test_acc:.1f}" in text
     pngs = sorted(p.name for p in out.glob("*.png"))
     for name in ("samples.png", "features.png", "batch.png", "optimizers.png", "optimizer_losses.png",
-                 "weight_decay.png", "dropout.png", "softmax.png", "roc_class0.png", "mnist.png"):
+                 "weight_decay.png", "final.png", "dropout.png", "softmax.png", "roc_class0.png", "mnist.png"):
         assert name in pngs
         assert f"({name})" in text  # linked from the report
     for name in pngs:
@@ -62,7 +62,7 @@ def test_quick_runs_take_their_configs_from_the_presets(quick_report):
     out, *_ = quick_report
     runs = {r["key"]: r for r in json.loads((out / "results.json").read_text())["runs"]}
     for key, name in (("optimizers/sgd", "paper-sgd"), ("optimizers/momentum", "paper-momentum"),
-                      ("optimizers/rmsprop", "paper-rmsprop"), ("weight_decay/paper", "paper"),
+                      ("optimizers/rmsprop", "paper-rmsprop"), ("weight_decay/paper", "paper-weight-decay"), ("final/seed0", "paper"),
                       ("softmax/paper", "paper-softmax"), ("mnist/paper", "paper-mnist")):
         cfg = runs[key]["config"]
         want = preset(name)
@@ -70,7 +70,7 @@ def test_quick_runs_take_their_configs_from_the_presets(quick_report):
         assert cfg["weight_decay"] == want.weight_decay and cfg["hidden"] == list(want.hidden)
     assert runs["mnist/paper"]["config"]["dataset"] == "mnist"
     assert runs["softmax/paper"]["config"]["hidden"] == []
-    roc = runs["weight_decay/paper"]["extra"]["roc0"]
+    roc = runs["final/seed0"]["extra"]["roc0"]
     assert 0.0 <= roc["auc"] <= 1.0 and roc["fpr"][0] == 0.0 and roc["tpr"][-1] == 1.0
 
 
