@@ -267,6 +267,23 @@ def test_divergence_saves_nothing_and_says_so(capsys, data_dir, tmp_path):
     assert "Nothing was saved" in err and not path.exists()
 
 
+def test_divergence_after_a_good_epoch_saves_the_last_good_model(capsys, data_dir, tmp_path, monkeypatch):
+    original = mlp_engine.Trainer.run
+
+    def diverging_in_second_epoch(self):
+        for report in original(self):
+            yield report
+            if isinstance(report, mlp_engine.EpochReport):
+                raise mlp_engine.TrainingDiverged("training diverged at epoch 1 batch 0: the loss became nan")
+
+    monkeypatch.setattr(mlp_engine.Trainer, "run", diverging_in_second_epoch)
+    path = tmp_path / "m.npz"
+    code, _, err = run(capsys, "train", "--data-dir", data_dir, *SMALL, "--save", path)
+    assert code == 1 and "diverged at epoch 1" in err
+    assert f"last good model (end of epoch 0) was saved to {path}" in err
+    assert mlp_engine.load_model(path).meta["epochs_trained"] == 1
+
+
 def test_ctrl_c_stops_cleanly(capsys, data_dir, tmp_path, monkeypatch):
     original = mlp_engine.Trainer.run
 
