@@ -148,6 +148,8 @@ _TRAIN_OPTIONS: list[tuple[str, str, dict]] = [
     ("--augment-shift", "augment_shift", dict(type=float, metavar="PIXELS", help="largest random shift")),
     ("--augment-rotate", "augment_rotate", dict(type=float, metavar="DEGREES", help="largest random rotation (affine)")),
     ("--augment-scale", "augment_scale", dict(type=float, metavar="FRACTION", help="largest random scaling (affine)")),
+    ("--augment-flip", "augment_flip", dict(action=argparse.BooleanOptionalAction,
+                                             help="random left-right flips (garments; not for digits)")),
     ("--seed", "seed", dict(type=int, help="seed of all randomness (initialisation, shuffling, dropout)")),
     ("--val-split", "val_split", dict(type=float, metavar="FRACTION", help="fraction of the training set held out for validation")),
     ("--name", "name", dict(help="a name for the run, stored with the model")),

@@ -106,6 +106,19 @@ def test_preset_values_are_overridden_only_by_explicit_options():
     assert softmax.hidden == () and softmax.dropout == ()
 
 
+def test_every_config_field_has_an_option():
+    import dataclasses
+
+    parser = cli.build_parser()
+    train = parser._subparsers._group_actions[0].choices["train"]
+    dests = {a.dest for a in train._actions}
+    missing = {f.name for f in dataclasses.fields(mlp_engine.TrainConfig)} - dests
+    assert not missing, f"TrainConfig fields without a train option: {missing}"
+    args = parser.parse_args(["train", "--augment-flip", "--no-eval-train"])
+    config = cli.build_config(args)
+    assert config.augment_flip is True and config.eval_train is False
+
+
 def test_preset_run_with_override(capsys, data_dir):
     objs = train_json(capsys, data_dir, "--preset", "paper-sgd", "--epochs", "1")
     config = objs[-1]["config"]
