@@ -192,8 +192,12 @@ class LivePlot(QWidget):
         ax_acc.set_title("Accuracy")
         ax_acc.set_xlabel("epoch")
         ax_acc.set_ylabel("accuracy")
+        from matplotlib.ticker import MaxNLocator
+
         for ax in (ax_loss, ax_acc):
             ax.grid(True, alpha=0.3)
+        # Accuracies exist only after whole epochs.
+        ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
         (self.lines["batch"],) = ax_loss.plot([], [], lw=0.6, color=COLORS["batch"], label="batch")
         (self.lines["ema"],) = ax_loss.plot([], [], lw=1.6, color=COLORS["ema"], label="batch (smoothed)")
         (self.lines["epoch"],) = ax_loss.plot([], [], "o", ms=5, color=COLORS["epoch"], label="epoch mean")
