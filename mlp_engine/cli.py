@@ -520,6 +520,8 @@ def _add_reproduce_parser(sub) -> None:
                    help="a minutes-long smoke run: 2 epochs per experiment on a 10k-image subset")
     p.add_argument("--data-dir", "--dataset-dir", dest="data_dir", metavar="DIR",
                    help="directory holding the IDX files (searched first)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in the same --out: finished runs are reused")
     p.add_argument("--render-only", action="store_true",
                    help="rebuild report.md and the figures from DIR/results.json of an earlier run, without training")
     p.set_defaults(func=cmd_reproduce)
@@ -531,8 +533,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    result = reproduce(args.out, quick=args.quick, data_dir=args.data_dir, progress=progress,
-                       render_only=args.render_only)
+    try:
+        result = reproduce(args.out, quick=args.quick, data_dir=args.data_dir, progress=progress,
+                           render_only=args.render_only, resume=args.resume)
+    except KeyboardInterrupt:
+        _err(f"interrupted by Ctrl-C; the finished runs are kept in {Path(args.out) / 'results.partial.json'}: "
+             f"continue with `{PROG} reproduce --out {args.out} --resume`")
+        return EXIT_INTERRUPTED
     _out(f"report written to {result}")
     return 0
 

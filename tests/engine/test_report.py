@@ -74,19 +74,14 @@ def test_quick_runs_take_their_configs_from_the_presets(quick_report):
     assert 0.0 <= roc["auc"] <= 1.0 and roc["fpr"][0] == 0.0 and roc["tpr"][-1] == 1.0
 
 
-def test_render_only_rebuilds_the_same_report(quick_report):
+def test_render_only_rebuilds_the_same_report(quick_report, capsys):
     out, path, *_ = quick_report
     before = path.read_text()
     path.unlink()
     (out / "features.png").unlink()
-    assert report.reproduce(out, render_only=True) == path
-    assert path.read_text() == before and (out / "features.png").is_file()
-
-
-def test_cli_reproduce_render_only(quick_report, capsys):
-    out, path, *_ = quick_report
     assert cli.main(["reproduce", "--out", str(out), "--render-only"]) == 0
     assert str(path) in capsys.readouterr().out
+    assert path.read_text() == before and (out / "features.png").is_file()
 
 
 def test_cli_reproduce_render_only_without_results(tmp_path, capsys):
@@ -98,13 +93,46 @@ def test_cli_reproduce_render_only_without_results(tmp_path, capsys):
 def test_cli_reproduce_passes_its_options(monkeypatch, tmp_path, capsys):
     seen = {}
 
-    def fake(out, quick, data_dir, progress, render_only):
-        seen.update(out=out, quick=quick, data_dir=data_dir, render_only=render_only)
+    def fake(out, quick, data_dir, progress, render_only, resume):
+        seen.update(out=out, quick=quick, data_dir=data_dir, render_only=render_only, resume=resume)
         return tmp_path / "report.md"
 
     monkeypatch.setattr(report, "reproduce", fake)
     assert cli.main(["reproduce", "--out", str(tmp_path), "--quick", "--dataset-dir", "/data"]) == 0
-    assert seen == {"out": str(tmp_path), "quick": True, "data_dir": "/data", "render_only": False}
+    assert seen == {"out": str(tmp_path), "quick": True, "data_dir": "/data", "render_only": False, "resume": False}
+
+
+def test_interrupted_reproduction_resumes_with_the_finished_runs(tmp_path, monkeypatch, capsys):
+    real_train_run = report.train_run
+    calls = []
+
+    def interrupted_on_the_third_run(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_train_run(*args, **kwargs)
+
+    loader = lambda name: synthetic_dataset(n_train=64, n_test=32)  # noqa: E731
+    monkeypatch.setattr(report, "train_run", interrupted_on_the_third_run)
+    with pytest.raises(KeyboardInterrupt):
+        report.reproduce(tmp_path, quick=True, loader=loader)
+    partial = json.loads((tmp_path / "results.partial.json").read_text())
+    assert [r["key"] for r in partial["runs"]] == calls[:2]
+    assert not (tmp_path / "report.md").exists()
+
+    calls.clear()
+    monkeypatch.setattr(report, "train_run", lambda *a, **k: (calls.append(a[0]), real_train_run(*a, **k))[1])
+    # Rendering is tested with the shared quick run; here only which runs are trained matters.
+    monkeypatch.setattr(report, "write_outputs",
+                        lambda out, results, data: (out / "report.md").write_text(str(len(results["runs"]))))
+    lines = []
+    report.reproduce(tmp_path, quick=True, loader=loader, resume=True, progress=lines.append)
+    keys = [s.key for s in report.experiment_specs(quick=True)]
+    assert calls == keys[2:]  # the two finished runs were reused, not trained again
+    assert sum("reused" in line for line in lines) == 2
+    assert (tmp_path / "report.md").is_file() and not (tmp_path / "results.partial.json").exists()
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [r["key"] for r in results["runs"]] == keys
 
 
 def test_comparison_table_flags_differences_over_one_and_a_half_points():
