@@ -74,7 +74,26 @@ def main(argv: list[str] | None = None) -> int:
         window.show()
     else:
         window.show()
+    _quit_on_sigint(window)
     return app.exec()
+
+
+def _quit_on_sigint(window) -> None:
+    """Ctrl+C in the terminal closes the window properly (stopping and joining a run)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def on_sigint(*_args):
+        window.confirm_close = False
+        window.close()
+
+    signal.signal(signal.SIGINT, on_sigint)
+    # Python runs signal handlers only between bytecodes; a idle timer gives it the chance
+    # while Qt's event loop (C++) is waiting.
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Settings | None = None, models_dir="default", parent=None) -> None:
         super().__init__(parent)
+        self.confirm_close = True  # ask before quitting during a run (not on Ctrl+C in a terminal)
         self.settings = settings if settings is not None else Settings()
         self.setWindowTitle("MLP Studio")
         self.session = TrainingSession(self)
@@ -280,7 +281,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:
-        if self.session.is_running():
+        if self.session.is_running() and self.confirm_close:
             answer = QMessageBox.question(
                 self, "Quit MLP Studio",
                 "A training run is going. Quit anyway? The run is stopped and its model is not kept "

@@ -86,6 +86,7 @@ class LivePlot(QWidget):
         self._drawn_markers = 0
         self._marker_artists: list = []
         self._title = ""
+        self._epochs: int | None = None
         self._reset_data()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -150,9 +151,14 @@ class LivePlot(QWidget):
         self._markers.append((float(x), label))
         self._schedule()
 
-    def clear(self, title: str = "") -> None:
-        """Forget all data (a new run begins); ``title`` names it above the plots."""
+    def clear(self, title: str = "", epochs: int | None = None) -> None:
+        """Forget all data (a new run begins); ``title`` names it above the plots.
+
+        With ``epochs`` (the run's length) the x axes span the whole run from the start, so
+        the curves also show how far along the run is.
+        """
         self._reset_data()
+        self._epochs = epochs
         self._markers = []
         self._title = title
         for artist in self._marker_artists:
@@ -198,6 +204,11 @@ class LivePlot(QWidget):
             ax.grid(True, alpha=0.3)
         # Accuracies exist only after whole epochs.
         ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
+        # Sensible empty axes before the first report (autoscaling nothing gives -0.04..0.04).
+        ax_loss.set_xlim(0, 1)
+        ax_loss.set_ylim(0, 2.5)
+        ax_acc.set_xlim(0.5, 2.5)
+        ax_acc.set_ylim(0, 1)
         (self.lines["batch"],) = ax_loss.plot([], [], lw=0.6, color=COLORS["batch"], label="batch")
         (self.lines["ema"],) = ax_loss.plot([], [], lw=1.6, color=COLORS["ema"], label="batch (smoothed)")
         (self.lines["epoch"],) = ax_loss.plot([], [], "o", ms=5, color=COLORS["epoch"], label="epoch mean")
@@ -209,6 +220,27 @@ class LivePlot(QWidget):
         self._suptitle = self.figure.suptitle("", fontsize="medium")
         self._empty_text = ax_loss.text(0.5, 0.5, "Press Start to train;\nthe curves appear here.",
                                         transform=ax_loss.transAxes, ha="center", va="center", color="#666666")
+
+    def _loss_top(self) -> float:
+        """Upper y limit of the loss axes: ignores the first batches' spikes (cross-entropy of an
+        untrained network can be 10x its value a few hundred batches later), as TensorBoard's
+        "ignore outliers" does; the smoothed curve and the epoch means always fit."""
+        import numpy as np
+
+        if not self.batch_loss and not self.epoch_loss:
+            return 2.5
+        candidates = list(self.epoch_loss)
+        if self.batch_loss:
+            losses = np.asarray(self.batch_loss)
+            finite = losses[np.isfinite(losses)]
+            if finite.size:
+                candidates.append(float(np.percentile(finite, 98)))
+            ema = np.asarray(self.batch_ema[len(self.batch_ema) // 50:])
+            ema = ema[np.isfinite(ema)]
+            if ema.size:
+                candidates.append(float(ema.max()))
+        top = max(candidates) if candidates else 2.5
+        return top * 1.1 if top > 0 else 1.0
 
     def flush(self) -> None:
         """Push the data into the artists and request a draw now (tests, screenshots)."""
@@ -237,13 +269,20 @@ class LivePlot(QWidget):
         self._drawn_markers = len(self._markers)
         self._empty_text.set_visible(not self.batch_x and not self.epoch_x)
         self._suptitle.set_text(self._title)
-        for ax in (self.ax_loss, self.ax_acc):
-            ax.relim()
-            ax.autoscale_view()
-        if self.batch_x or self.epoch_x:
-            right = max(self.batch_x[-1] if self.batch_x else 0, self.epoch_x[-1] if self.epoch_x else 0)
-            self.ax_loss.set_xlim(0, max(right, 1) * 1.02)
-            self.ax_acc.set_xlim(0.5, max(right, 1) + 0.5)
+        # y: autoscale an axis once it has data (set_ylim switches autoscaling off, so it is
+        # switched back on); x: the run's whole length when known, else what has arrived.
+        has_acc = any(self.acc.values())
+        if has_acc:
+            self.ax_acc.set_autoscaley_on(True)
+            self.ax_acc.relim()
+            self.ax_acc.autoscale_view(scalex=False)
+        else:
+            self.ax_acc.set_ylim(0, 1)
+        self.ax_loss.set_ylim(0, self._loss_top())
+        last = max(self.batch_x[-1] if self.batch_x else 0, self.epoch_x[-1] if self.epoch_x else 0)
+        right = max(self._epochs or 0, last, 1)
+        self.ax_loss.set_xlim(0, right * 1.02)
+        self.ax_acc.set_xlim(0.5, max(right, 2) + 0.5)
         self.canvas.draw_idle()
         self.draw_count += 1
         # Adapt the pace to the cost of the previous draw (see max_fps).

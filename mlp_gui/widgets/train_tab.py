@@ -241,11 +241,11 @@ class TrainTab(QWidget):
         done, total = self.session.sweep_position()
         if total:
             title = f"Sweep {done}/{total}: {title}"
-        self.plot.clear(title)
+        self.plot.clear(title, epochs=config.epochs)
         self.epoch_table.setRowCount(0)
         self.progress.setValue(0)
         self.progress.setFormat("starting ...")
-        self.run_label.setText(f"{title}\n{config.summary()}")
+        self.run_label.setText(title if not config.name else f"{title}: {config.summary()}")
         self.panel.set_running(True)
         self._update_buttons()
 

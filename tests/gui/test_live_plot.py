@@ -101,3 +101,14 @@ def test_matplotlib_is_not_needed_until_shown(qtbot):
     qtbot.waitExposed(p)
     assert p.canvas is not None
     qtbot.waitUntil(lambda: len(p.lines["batch"].get_xdata()) == 1)
+
+
+def test_first_batch_spikes_do_not_squash_the_loss_axes(plot):
+    plot.append_batch(batch(0, 0, n=1000, loss=50.0))
+    for b in range(1, 1000):
+        plot.append_batch(batch(0, b, n=1000, loss=1.0))
+    plot.append_epoch(epoch_report(0, loss=1.05))
+    plot.flush()
+    bottom, top = plot.ax_loss.get_ylim()
+    assert bottom == 0 and 1.05 < top < 10
+    assert max(plot.lines["batch"].get_ydata()) == 50.0  # the data is kept, only the view is clipped
