@@ -138,7 +138,8 @@ class MainWindow(QMainWindow):
     # -- training -> other tabs ------------------------------------------------------------------
     def _on_run_started(self, config) -> None:
         self._run_title = config.name or config.summary()
-        self.settings.set_last_config(config) if self.session.sweep_name is None else None
+        if self.session.sweep_name is None:  # a sweep's runs are variations, not the user's form
+            self.settings.set_last_config(config)
 
     def _on_epoch(self, report, w1) -> None:
         title = f"{getattr(self, '_run_title', 'run')}: first layer after epoch {report.epoch}"
@@ -289,8 +290,12 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-        # Stop the worker and wait for its thread: no thread may outlive the window.
-        self.session.shutdown(10_000)
+        # Stop the worker and wait for its thread: no thread may outlive the window (Qt aborts
+        # when a running QThread is destroyed). A batch ends within a second; reading a data set
+        # from its .gz files can take longer, so keep waiting with the window already gone.
+        if not self.session.shutdown(10_000):
+            self.hide()
+            self.session.shutdown(120_000)
         if hasattr(self.data_tab, "cancel"):
             self.data_tab.cancel()
         self.save_settings()
