@@ -3,7 +3,6 @@ import dataclasses
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 from mlp_engine import PRESETS, TrainConfig
 from mlp_gui.widgets.config_panel import ConfigPanel, ScientificSpinBox

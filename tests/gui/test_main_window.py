@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from mlp_engine import MLP, TrainConfig, load_model
+from mlp_engine import MLP, TrainConfig
 from mlp_engine.data import synthetic_dataset
 from mlp_gui.main_window import MainWindow
 from mlp_gui.settings import Settings
