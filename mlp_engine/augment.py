@@ -56,22 +56,13 @@ def affine_batch(images: np.ndarray, angle: np.ndarray, scale: np.ndarray, shift
     return top + (bottom - top) * fr
 
 
-def _max3(x: np.ndarray) -> np.ndarray:
-    """3x3 grey dilation of ``(n, 28, 28)`` images (max over shifted views)."""
+def _filter3(x: np.ndarray, op) -> np.ndarray:
+    """3x3 grey dilation (``op=np.maximum``) or erosion (``np.minimum``) of ``(n, 28, 28)`` images."""
     p = np.pad(x, ((0, 0), (1, 1), (1, 1)))
     out = x.copy()
     for dr in range(3):
         for dc in range(3):
-            np.maximum(out, p[:, dr : dr + SIDE, dc : dc + SIDE], out=out)
-    return out
-
-
-def _min3(x: np.ndarray) -> np.ndarray:
-    p = np.pad(x, ((0, 0), (1, 1), (1, 1)))
-    out = x.copy()
-    for dr in range(3):
-        for dc in range(3):
-            np.minimum(out, p[:, dr : dr + SIDE, dc : dc + SIDE], out=out)
+            op(out, p[:, dr : dr + SIDE, dc : dc + SIDE], out=out)
     return out
 
 
@@ -101,9 +92,9 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, config) -> np.nd
         thick = kind < 0.25
         thin = kind > 0.75
         if thick.any():
-            imgs[thick] += (_max3(imgs[thick]) - imgs[thick]) * strength[thick]
+            imgs[thick] += (_filter3(imgs[thick], np.maximum) - imgs[thick]) * strength[thick]
         if thin.any():
-            imgs[thin] += (_min3(imgs[thin]) - imgs[thin]) * strength[thin]
+            imgs[thin] += (_filter3(imgs[thin], np.minimum) - imgs[thin]) * strength[thin]
     if config.augment_flip:
         imgs = out.reshape(n, SIDE, SIDE)
         flip = rng.random(n) < 0.5
