@@ -22,11 +22,7 @@ from mlp_engine.serialization import atomic_write
 
 from ..runs import METRICS, SWEEP_PARAMETERS, RunRecord, RunStore, history_from_meta, sweep_configs, write_histories_csv
 from .live_plot import make_canvas
-from .train_tab import format_duration
-
-
-def _pct(v) -> str:
-    return "" if v is None else f"{100 * v:.2f} %"
+from .train_tab import _pct, format_duration
 
 
 def _item(text: str, editable: bool = False, align_right: bool = False) -> QTableWidgetItem:
