@@ -128,11 +128,21 @@ def test_interrupted_reproduction_resumes_with_the_finished_runs(tmp_path, monke
     lines = []
     report.reproduce(tmp_path, quick=True, loader=loader, resume=True, progress=lines.append)
     keys = [s.key for s in report.experiment_specs(quick=True)]
-    assert calls == keys[2:]  # the two finished runs were reused, not trained again
-    assert sum("reused" in line for line in lines) == 2
     assert (tmp_path / "report.md").is_file() and not (tmp_path / "results.partial.json").exists()
     results = json.loads((tmp_path / "results.json").read_text())
     assert [r["key"] for r in results["runs"]] == keys
+    twins = {r["key"] for r in results["runs"] if "same_as" in r["extra"]}
+    assert calls == [k for k in keys[2:] if k not in twins]  # the finished runs were not trained again
+    assert sum("reused" in line for line in lines) == 2
+
+
+def test_identical_configurations_are_trained_once(quick_report):
+    out, *_ = quick_report
+    runs = {r["key"]: r for r in json.loads((out / "results.json").read_text())["runs"]}
+    # in quick mode features/log and batch/128 are both paper-momentum for 2 epochs
+    assert runs["batch/128"]["extra"]["same_as"] == "features/log"
+    assert runs["batch/128"]["history"] == runs["features/log"]["history"]
+    assert runs["batch/128"]["seconds"] == 0.0
 
 
 def test_comparison_table_flags_differences_over_one_and_a_half_points():
