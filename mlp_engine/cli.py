@@ -231,11 +231,12 @@ def load_data(name: str, data_dir=None):
     return load_dataset(name, data_dir)
 
 
-def _epoch_json(report, config: TrainConfig) -> dict:
+def _epoch_json(report, train_set_loss) -> dict:
     return {
         "epoch": report.epoch,
         "epochs": report.epochs,
         "train_loss": report.train_loss,
+        "train_set_loss": train_set_loss,
         "train_acc": report.train_acc,
         "val_loss": report.val_loss,
         "val_acc": report.val_acc,
@@ -245,6 +246,16 @@ def _epoch_json(report, config: TrainConfig) -> dict:
         "train_seconds": round(report.train_seconds, 4),
         "eval_seconds": round(report.eval_seconds, 4),
     }
+
+
+def _train_set_loss(trainer) -> float:
+    """Mean cross-entropy over the whole training set, in evaluation mode: the paper's "train loss"."""
+    from .training import evaluate
+
+    X = trainer.X_train
+    if trainer.config.augment != "none":  # the trainer keeps raw pixels to warp them per batch
+        X = trainer.net.preprocessor.transform(X)
+    return evaluate(trainer.net, X, trainer.y_train)[0]
 
 
 def _list_presets() -> int:
@@ -281,8 +292,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         _out(f"{origin}: {config.summary()}")
         _out(f"data: {data.name}, {len(trainer.y_train)} training / "
              f"{0 if data.X_test is None else len(data.X_test)} test images{where}")
+        # The paper's table: train loss and accuracy over the whole training set after the epoch.
+        # The mean of the epoch's batch losses (what the trainer reports) follows as "batch loss".
         header = f"{'epoch':>5}  {'train loss':>10}  {'train acc':>9}  " + (f"{'val acc':>8}  " if with_val else "")
-        _out(header + f"{'test acc':>8}  {'lr':>9}  {'train s':>7}")
+        _out(header + f"{'test acc':>8}  {'batch loss':>10}  {'lr':>9}  {'train s':>7}")
 
     bar = ProgressBar()
     last = None
@@ -292,13 +305,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             if isinstance(report, EpochReport):
                 bar.clear()
                 last = report
+                last_set_loss = _train_set_loss(trainer) if config.eval_train else None
                 if human:
-                    line = f"{report.epoch:>5}  {report.train_loss:>10.4f}  {_fmt(report.train_acc, '.4f'):>9}  "
+                    line = f"{report.epoch:>5}  {_fmt(last_set_loss):>10}  {_fmt(report.train_acc, '.4f'):>9}  "
                     if with_val:
                         line += f"{_fmt(report.val_acc):>8}  "
-                    _out(line + f"{_fmt(report.test_acc):>8}  {report.lr:>9.3g}  {report.train_seconds:>7.1f}")
+                    _out(line + f"{_fmt(report.test_acc):>8}  {report.train_loss:>10.4f}  {report.lr:>9.3g}  "
+                         f"{report.train_seconds:>7.1f}")
                 else:
-                    _out(json.dumps(_epoch_json(report, config)))
+                    _out(json.dumps(_epoch_json(report, last_set_loss)))
             else:
                 bar.update(report.progress - report.epoch, prefix=f"epoch {report.epoch}/{config.epochs - 1}",
                            suffix=f"loss {report.loss:.4f}")
@@ -330,7 +345,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         _out(f"done in {total:.1f} s ({train_s:.1f} s training): test accuracy {_fmt(last.test_acc)}"
              + (f"; model saved to {save_path}" if save_path else ""))
     else:
-        final = _epoch_json(last, config)
+        final = _epoch_json(last, last_set_loss)
         final.update(final=True, total_seconds=round(total, 3), saved=str(save_path) if save_path else None,
                      config=config.to_dict())
         _out(json.dumps(final))

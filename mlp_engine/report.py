@@ -679,8 +679,8 @@ def render_markdown(results: dict, runs: dict[str, Run], figs: dict[str, str]) -
         "percentage points, losses ×100. Differences larger than 1.5 points are **bold** and explained below "
         "the table with a measurement. Like the paper's `calculate_loss`, *train loss* is the mean "
         "cross-entropy over the whole training set after the epoch (evaluation mode, no weight-decay term); "
-        "the mean of the epoch's mini-batch losses, which `mlp-engine train` prints, is higher in early epochs "
-        "because the weights improve during the epoch.")
+        "the mean of the epoch's mini-batch losses (`batch loss` in `mlp-engine train`'s output) is higher in "
+        "early epochs because the weights improve during the epoch.")
     add("")
     if "samples" in figs:
         add(f"![Samples of both data sets]({figs['samples']})")

@@ -66,7 +66,7 @@ def test_train_json_lines_and_final_object(capsys, data_dir):
     epochs, final = objs[:-1], objs[-1]
     assert [o["epoch"] for o in epochs] == [0, 1]
     for o in objs:
-        for key in ("epoch", "train_loss", "train_acc", "test_acc", "train_seconds"):
+        for key in ("epoch", "train_loss", "train_set_loss", "train_acc", "test_acc", "train_seconds"):
             assert key in o
         assert o["train_seconds"] > 0
     assert "final" not in epochs[0] and final["final"] is True
@@ -82,7 +82,7 @@ def test_train_human_output_is_the_papers_table(capsys, data_dir):
     assert code == 0, err
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["epoch"])
-    assert "train loss" in lines[header] and "test acc" in lines[header]
+    assert "train loss" in lines[header] and "test acc" in lines[header] and "batch loss" in lines[header]
     rows = [line.split() for line in lines[header + 1 : header + 3]]
     assert [r[0] for r in rows] == ["0", "1"]
     assert all(0 <= float(r[2]) <= 1 and 0 <= float(r[3]) <= 1 for r in rows)
