@@ -39,21 +39,36 @@ def affine_batch(images: np.ndarray, angle: np.ndarray, scale: np.ndarray, shift
     dc = _COLS[None, :] - c - shift[:, 1:]
     src_r = cos * dr + sin * dc + c + 1  # +1: the padding
     src_c = -sin * dr + cos * dc + c + 1
-    np.clip(src_r, 0, SIDE + 1 - 1e-4, out=src_r)
-    np.clip(src_c, 0, SIDE + 1 - 1e-4, out=src_c)
-    r0 = src_r.astype(np.int32)
-    c0 = src_c.astype(np.int32)
-    fr = (src_r - r0).astype(np.float32)
-    fc = (src_c - c0).astype(np.float32)
+    np.clip(src_r, 0, SIDE + 1, out=src_r)
+    np.clip(src_c, 0, SIDE + 1, out=src_c)
+    # top-left neighbour at most SIDE, so that it and its +1 neighbours are inside the padding
+    r0 = np.minimum(src_r.astype(np.int32), SIDE)
+    c0 = np.minimum(src_c.astype(np.int32), SIDE)
+    fr = np.subtract(src_r, r0, dtype=np.float32)
+    fc = np.subtract(src_c, c0, dtype=np.float32)
     w = SIDE + 2
     i00 = r0 * w + c0
     v00 = np.take_along_axis(flat, i00, axis=1)
-    v01 = np.take_along_axis(flat, np.minimum(i00 + 1, flat.shape[1] - 1), axis=1)
-    v10 = np.take_along_axis(flat, np.minimum(i00 + w, flat.shape[1] - 1), axis=1)
-    v11 = np.take_along_axis(flat, np.minimum(i00 + w + 1, flat.shape[1] - 1), axis=1)
+    v01 = np.take_along_axis(flat, i00 + 1, axis=1)
+    v10 = np.take_along_axis(flat, i00 + w, axis=1)
+    v11 = np.take_along_axis(flat, i00 + w + 1, axis=1)
     top = v00 + (v01 - v00) * fc
     bottom = v10 + (v11 - v10) * fc
     return top + (bottom - top) * fr
+
+
+def shift_batch(images: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Translate each image of ``images`` ``(n, 784)`` by its own whole-pixel ``shift`` ``(n, 2)``
+    (rows, cols), zero-filled. A view of every window of a padded batch, then one gather:
+    ~10x cheaper than the bilinear warp, which integer shifts do not need."""
+    n = images.shape[0]
+    s = np.asarray(shift, dtype=np.int64)
+    k = int(np.abs(s).max(initial=0))
+    padded = np.zeros((n, SIDE + 2 * k, SIDE + 2 * k), dtype=np.float32)
+    padded[:, k : k + SIDE, k : k + SIDE] = images.reshape(n, SIDE, SIDE)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (SIDE, SIDE), axis=(1, 2))
+    # output pixel (r, c) reads input (r - dr, c - dc): window origin k - d in the padded image
+    return windows[np.arange(n), k - s[:, 0], k - s[:, 1]].reshape(n, -1)
 
 
 def _filter3(x: np.ndarray, op) -> np.ndarray:
@@ -78,13 +93,11 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, config) -> np.nd
     n = images.shape[0]
     shift = rng.uniform(-config.augment_shift, config.augment_shift, size=(n, 2)).astype(np.float32)
     if config.augment == "shift":
-        shift = np.round(shift)
-        angle = np.zeros(n, dtype=np.float32)
-        scale = np.ones(n, dtype=np.float32)
+        out = shift_batch(images, np.round(shift))
     else:
         angle = np.deg2rad(rng.uniform(-config.augment_rotate, config.augment_rotate, size=n)).astype(np.float32)
         scale = (1.0 + rng.uniform(-config.augment_scale, config.augment_scale, size=n)).astype(np.float32)
-    out = affine_batch(images, angle, scale, shift)
+        out = affine_batch(images, angle, scale, shift)
     if config.augment == "affine":
         imgs = out.reshape(n, SIDE, SIDE)
         kind = rng.random(n)

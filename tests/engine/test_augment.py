@@ -73,3 +73,11 @@ def test_flip_mirrors_about_half_of_the_images():
     same = np.all(np.isclose(out, x), axis=1)
     assert (mirrored | same).all()
     assert 70 < mirrored.sum() < 130
+
+
+def test_whole_pixel_shift_agrees_with_the_affine_warp():
+    from mlp_engine.augment import shift_batch
+
+    x = np.random.default_rng(0).integers(0, 256, (20, 784)).astype(np.uint8)
+    s = np.random.default_rng(1).integers(-3, 4, (20, 2)).astype(np.float32)
+    np.testing.assert_allclose(shift_batch(x, s), affine_batch(x, np.zeros(20), np.ones(20), s), atol=1e-3)
