@@ -30,13 +30,14 @@ import os
 import sys
 import urllib.error
 import urllib.request
-import uuid
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ClassVar, Iterator, Mapping, Sequence
+from typing import Callable, ClassVar, Mapping, Sequence
 
 import numpy as np
+
+from .fileio import atomic_open
 
 __all__ = [
     "DATASET_NAMES",
@@ -225,27 +226,6 @@ def _env_path(var: str) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-@contextlib.contextmanager
-def _atomic_write(path: Path) -> Iterator:
-    """Open a temporary file next to ``path``; on success move it into place.
-
-    On any exception (including KeyboardInterrupt) the temporary file is
-    removed and ``path`` is left untouched.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    # os.open with 0o666 honours the umask, unlike tempfile's 0o600.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _find_file(directory: Path, base: str) -> Path | None:
@@ -470,7 +450,7 @@ def write_idx(
         gz = path.name.endswith(".gz")
     header = bytes((0, 0, code, arr.ndim)) + np.asarray(arr.shape, dtype=">u4").tobytes()
     data = np.ascontiguousarray(arr, dtype=_IDX_DTYPES[code]).reshape(-1).view(np.uint8)
-    with _atomic_write(path) as f:
+    with atomic_open(path) as f:
         if gz:
             with gzip.GzipFile(filename=path.name, mode="wb", fileobj=f, compresslevel=6, mtime=0) as zf:
                 zf.write(header)
@@ -860,7 +840,7 @@ def download_dataset(
             url = mirror if mirror.endswith("/") else mirror + "/"
             url += file_name
             try:
-                with _atomic_write(target) as out:
+                with atomic_open(target) as out:
                     _fetch_one(url, out, file_name, expected[base], progress, timeout, target)
             except _TransferError as exc:
                 attempts.append((url, str(exc)))
@@ -1029,7 +1009,7 @@ def _cache_store(cdir: Path, prefix: str, source_key: str, arrays: Mapping[str, 
     try:
         cdir.mkdir(parents=True, exist_ok=True)
         for key in _CACHE_ARRAYS:
-            with _atomic_write(cdir / f"{prefix}.{key}.npy") as f:
+            with atomic_open(cdir / f"{prefix}.{key}.npy") as f:
                 np.save(f, arrays[key], allow_pickle=False)
         # Drop stale entries for the same source directory (files changed since).
         for old in cdir.glob(f"{source_key}-*.npy"):

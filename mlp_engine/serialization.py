@@ -7,12 +7,12 @@ and raises :class:`ModelFileError` naming the file and what is wrong.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .fileio import atomic_write
 
 FORMAT = "mlp-studio-model"
 VERSION = 1
@@ -22,24 +22,6 @@ class ModelFileError(ValueError):
     """A model file that cannot be used: corrupt, of another format, or inconsistent."""
 
 
-def atomic_write(path, write) -> Path:
-    """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
 
 
 def _jsonable(obj):

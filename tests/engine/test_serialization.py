@@ -101,3 +101,14 @@ def test_half_precision_bundle_is_smaller_and_predicts_the_same(tmp_path):
     assert half.parameters()[0].dtype == np.float32
     X = np.random.default_rng(0).integers(0, 256, (50, 784))
     np.testing.assert_array_equal(half.predict(X, preprocessed=False), net.predict(X, preprocessed=False))
+
+
+def test_saved_files_get_normal_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        make_net().save(tmp_path / "m.npz")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o644
