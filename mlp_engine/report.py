@@ -390,7 +390,7 @@ def _save(fig, path: Path) -> str:
 
 def figure_samples(data, path: Path) -> str:
     """Sample grids of both data sets: one row per class, eight images each."""
-    fig = _figure(10, 6, left=0.1, right=0.99, bottom=0.02, top=0.95, wspace=0.35)
+    fig = _figure(9, 5.6, left=0.11, right=0.99, bottom=0.02, top=0.95, wspace=0.3)
     names = [n for n in ("fashion-mnist", "mnist") if n in data]
     for k, name in enumerate(names):
         ds = data[name]
@@ -884,6 +884,8 @@ def _learning_rate_section(runs: dict[str, Run]) -> str:
         g_printed, g_summed = _mean_abs_diff(printed, table), _mean_abs_diff(summed, table)
         desc = (f"**diverges** in epoch {len(summed.history)}" if summed.diverged else
                 f"is off by {_fmt_gap(g_summed)}")
+        if not summed.diverged and summed.last and summed.last["train_acc"] < 0.15:
+            desc += f" (it falls to chance: {_pct(summed.last['train_acc'])} % train accuracy)"
         parts.append(f"{name} at the summed reading ({summed.config.lr:g}) {desc}; at lr {printed.config.lr:g} it "
                      f"is off by {_fmt_gap(g_printed)}.")
         if g_printed is not None and g_summed is not None:
@@ -1039,8 +1041,7 @@ def _explain(name: str, run: Run, flagged: list[str], runs: dict[str, Run]) -> s
         if probe is not None and probe.last:
             text.append(f"Averaged over the table this run is off by {_fmt_gap(ours)} points; at the summed-gradient "
                         f"reading (lr {probe.config.lr:g}) softmax regression is off by "
-                        f"{_fmt_gap(_mean_abs_diff(probe, table))}. A linear model's loss is convex, so the "
-                        "remaining differences are where the momentum oscillation happens to be at that epoch.")
+                        f"{_fmt_gap(_mean_abs_diff(probe, table))}.")
     elif name == "mnist":
         nd = runs.get("probe/mnist-nodropout")
         if nd and nd.last and run.at(nd.last["epoch"]):
@@ -1050,9 +1051,17 @@ def _explain(name: str, run: Run, flagged: list[str], runs: dict[str, Run]) -> s
                         f"epoch 0 (with dropout {_pct(run.at(0)['train_acc'])} %, paper {_pct(table[0][1])} %) and "
                         f"{_pct(nd.last['train_acc'])} % train / {_pct(nd.last['test_acc'])} % test after epoch {e} "
                         f"(with dropout {_pct(with_d['train_acc'])} % / {_pct(with_d['test_acc'])} %).")
-            if nd.at(0)["train_acc"] >= table[0][1] > run.at(0)["train_acc"]:
-                text.append("The paper's first epoch is as fast as ours without dropout: dropout 0.2 / 0.5 slows "
-                            "our fitting of the training set more than it slowed the paper's.")
+            gap_with = 100 * (table[0][1] - run.at(0)["train_acc"])
+            gap_without = 100 * (table[0][1] - nd.at(0)["train_acc"])
+            if gap_with > THRESHOLD and gap_without < gap_with:
+                spread = _seed_spread(runs, 0, "train_acc")
+                text.append(f"So dropout 0.2 / 0.5 accounts for {gap_with - gap_without:.1f} of the {gap_with:.1f} "
+                            f"points of train accuracy we lack after epoch 0; the remaining {gap_without:.1f} compare "
+                            + (f"with a seed spread of {spread:.1f} points on Fashion-MNIST. " if spread is not None
+                               else ". ")
+                            + "Dropout slows our fitting of the training set more than it slowed the paper's, "
+                              "and lowers the train accuracy measured after each epoch, while the test accuracy, "
+                              "which it protects, stays at or above the paper's.")
             if run.last["test_acc"] >= table[max(table)][2]:
                 text.append(f"Our test accuracy still ends at {_pct(run.last['test_acc'])} %, at least the paper's "
                             f"{_pct(table[max(table)][2])} %.")
