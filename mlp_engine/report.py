@@ -978,6 +978,24 @@ def _noise_sentence(run: Run, flagged: list[str], runs: dict[str, Run], table: d
                      + "): " + "; ".join(within) + ".")
     if beyond:
         parts.append("Beyond that noise: " + "; ".join(beyond) + ".")
+    bends = []
+    epochs = list(table)
+    for cell in beyond:
+        epoch = int(cell.split()[1])
+        what = next(k for k in _COLUMNS if k in cell)
+        key, col = _COLUMNS[what], list(_COLUMNS.values()).index(_COLUMNS[what])
+        i = epochs.index(epoch)
+        if 0 < i < len(epochs) - 1 and all(run.at(e) for e in epochs[i - 1: i + 2]):
+            a, b = epochs[i - 1], epochs[i + 1]
+            w = (epoch - a) / (b - a)  # distance from the straight line through the neighbouring table epochs
+            p_dev = 100 * (table[epoch][col] - ((1 - w) * table[a][col] + w * table[b][col]))
+            o_dev = 100 * (run.at(epoch)[key] - ((1 - w) * run.at(a)[key] + w * run.at(b)[key]))
+            if abs(o_dev - p_dev) > 0.5 * abs(100 * (run.at(epoch)[key] - table[epoch][col])):
+                bends.append(f"{what} at epoch {epoch}: the paper's value lies {p_dev:+.1f} off the straight "
+                             f"line through its epochs {a} and {b}, ours {o_dev:+.1f}")
+    if bends:
+        parts.append("Most of it is where the curves bend between the table's epochs, not where they go: "
+                     + "; ".join(bends) + ".")
     mixed = [w for w, sg in signs.items() if len(sg) == 2]
     if mixed:
         parts.append("The " + " and ".join(mixed) + " differences change sign from one epoch to another: no "
