@@ -248,16 +248,6 @@ def _epoch_json(report, train_set_loss) -> dict:
     }
 
 
-def _train_set_loss(trainer) -> float:
-    """Mean cross-entropy over the whole training set, in evaluation mode: the paper's "train loss"."""
-    from .training import evaluate
-
-    X = trainer.X_train
-    if trainer.config.augment != "none":  # the trainer keeps raw pixels to warp them per batch
-        X = trainer.net.preprocessor.transform(X)
-    return evaluate(trainer.net, X, trainer.y_train)[0]
-
-
 def _list_presets() -> int:
     width = max(map(len, PRESETS))
     for name, (description, config) in PRESETS.items():
@@ -305,7 +295,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             if isinstance(report, EpochReport):
                 bar.clear()
                 last = report
-                last_set_loss = _train_set_loss(trainer) if config.eval_train else None
+                last_set_loss = report.train_set_loss
                 if human:
                     line = f"{report.epoch:>5}  {_fmt(last_set_loss):>10}  {_fmt(report.train_acc, '.4f'):>9}  "
                     if with_val:

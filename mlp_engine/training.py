@@ -65,6 +65,7 @@ class EpochReport:
     eval_seconds: float
     hyperparameters: Mapping[str, object] = field(default_factory=dict)
     changed: tuple[str, ...] = ()  # hyperparameters changed by the user at the start of this epoch
+    train_set_loss: float | None = None  # loss on the whole training set after the epoch (the paper's "train loss")
 
     def to_dict(self) -> dict:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -272,10 +273,10 @@ class Trainer:
     def _end_epoch(self, epoch, train_loss, t_train, changed) -> EpochReport:
         t0 = time.perf_counter()
         net, c = self.net, self.config
-        train_acc = None
+        train_set_loss = train_acc = None
         if c.eval_train:
             X = net.preprocessor.transform(self.X_train) if self._augment else self.X_train
-            train_acc = evaluate(net, X, self.y_train)[1]
+            train_set_loss, train_acc = evaluate(net, X, self.y_train)
         val = evaluate(net, self.X_val, self.y_val) if self.X_val is not None else (None, None)
         test = evaluate(net, self.X_test, self.y_test) if self.X_test is not None else (None, None)
         weights_ok = all(np.isfinite(p).all() for p in net.parameters())
@@ -288,6 +289,7 @@ class Trainer:
         self._good_weights = net.get_weights()
         report = EpochReport(
             epoch=epoch, epochs=c.epochs, train_loss=float(train_loss), train_acc=train_acc,
+            train_set_loss=train_set_loss,
             val_loss=val[0], val_acc=val[1], test_loss=test[0], test_acc=test[1],
             lr=self._lr(epoch + 1), train_seconds=t_train, eval_seconds=time.perf_counter() - t0,
             hyperparameters=MappingProxyType(self.hyperparameters()), changed=changed,

@@ -148,3 +148,13 @@ def test_input_dropout_does_not_touch_the_callers_array():
     X = np.ones((5, 4), dtype=np.float32)
     net.loss_and_grads(X, np.zeros(5, dtype=int))
     assert (X == 1).all()
+
+
+def test_epoch_report_carries_the_whole_training_set_loss(data):
+    from mlp_engine import evaluate
+
+    trainer = Trainer(cfg(epochs=1), data)
+    (report,) = trainer.fit()
+    loss, acc = evaluate(trainer.net, trainer.X_train, trainer.y_train)
+    assert report.train_set_loss == pytest.approx(loss) and report.train_acc == acc
+    assert Trainer(cfg(epochs=1, eval_train=False), data).fit()[0].train_set_loss is None
