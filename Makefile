@@ -58,7 +58,7 @@ screenshots: install-test
 
 bench: install
 	$(PY) -m pip install -q threadpoolctl
-	$(PY) benchmarks/bench_epoch.py
+	$(PY) benchmarks/bench_epoch.py --all
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
