@@ -23,17 +23,8 @@ TIMEOUT = 10_000
 _REAL_DATA = os.environ.get("MLP_STUDIO_DATA", "")
 
 
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch):
-    """No real data, cache or settings: every location points into tmp_path."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("MLP_STUDIO_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("MLP_STUDIO_DATA", raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+# Every user/data/cache location points into tmp_path (fixture in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("isolated_env")
 
 
 @pytest.fixture
