@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -29,7 +28,6 @@ import numpy as np
 
 from .config import PRESETS, TrainConfig
 from .data import (
-    CLASS_NAMES,
     DATASET_NAMES,
     DataFileError,
     DatasetNotFoundError,

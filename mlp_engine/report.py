@@ -21,7 +21,6 @@ import json
 import math
 import os
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone

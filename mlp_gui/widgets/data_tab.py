@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QRectF, QSettings, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +46,7 @@ from mlp_engine.data import (
     user_data_dir,
 )
 from mlp_gui.qt_numpy import array_to_qimage
+from mlp_gui.widgets.tables import set_row
 
 __all__ = ["BackgroundJob", "DataTab", "SampleGrid", "sample_mosaic"]
 
@@ -649,15 +649,7 @@ class DataTab(QWidget):
         self.preview.set_images(view["preview"], view["hist_pixels"])
 
     def _set_row(self, row: int, label: str, train: int, test: int, bold: bool = False) -> None:
-        for col, value in enumerate((label, f"{int(train):,}", f"{int(test):,}")):
-            item = QTableWidgetItem(value)
-            if col:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if bold:
-                font = item.font()
-                font.setBold(True)
-                item.setFont(font)
-            self.counts.setItem(row, col, item)
+        set_row(self.counts, row, (label, f"{int(train):,}", f"{int(test):,}"), bold)
 
 
 def _gui_hint(name: str) -> str:

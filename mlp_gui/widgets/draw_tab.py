@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from mlp_engine import MLP, EmptyDrawingError, to_mnist
 from mlp_gui.qt_numpy import array_to_qimage
 from mlp_gui.widgets.drawing_canvas import DrawingCanvas
-from mlp_gui.widgets.model_list import DATASET_TITLES, ModelChooser, describe_model
+from mlp_gui.widgets.model_list import ModelChooser, describe_model
 from mlp_gui.widgets.prediction_panel import PredictionPanel
 
 __all__ = ["DrawTab"]

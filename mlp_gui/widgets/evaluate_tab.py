@@ -17,7 +17,6 @@ about 0.2 s. Matplotlib is imported when the first result is shown, not at start
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSettings, QSize, Qt, Signal
@@ -37,18 +36,18 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from mlp_engine import MLP, metrics
-from mlp_engine.data import DATASET_NAMES, Dataset, DatasetNotFoundError, load_dataset
+from mlp_engine.data import DATASET_NAMES, Dataset, load_dataset
 from mlp_gui.qt_numpy import array_to_qimage
 from mlp_gui.widgets.data_tab import BackgroundJob
 from mlp_gui.widgets.model_list import DATASET_TITLES, ModelChooser, ModelEntry, describe_model
 from mlp_gui.widgets.prediction_panel import PredictionPanel
+from mlp_gui.widgets.tables import set_row
 
 __all__ = ["EvaluateTab", "Evaluation", "MisclassifiedModel", "evaluate_model"]
 
@@ -784,15 +783,7 @@ class EvaluateTab(QWidget):
         self.table.setRowCount(k + 2)
 
         def put(row: int, values: list, bold: bool = False) -> None:
-            for col, v in enumerate(values):
-                item = QTableWidgetItem(v)
-                if col:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if bold:
-                    f = item.font()
-                    f.setBold(True)
-                    item.setFont(f)
-                self.table.setItem(row, col, item)
+            set_row(self.table, row, values, bold)
 
         for c in range(k):
             vals = [ev.class_names[c], _num(ev.precision[c]), _num(ev.recall[c]), _num(ev.f1[c]),
