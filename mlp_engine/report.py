@@ -728,12 +728,7 @@ def render_markdown(results: dict, runs: dict[str, Run], figs: dict[str, str]) -
         name = run.key.split("/")[1]
         add(f"**{run.label}** (paper lr {PAPER_RATES[name]:g}, ours {run.config.lr:g}; `{run.config.name}`)")
         add("")
-        lines, flagged = comparison_table(run, PAPER_TABLES[name])
-        L += lines
-        add("")
-        if flagged:
-            add(_explain(name, run, flagged, runs))
-            add("")
+        L += _compared(name, run, runs)
     add(f"![optimizers]({figs['optimizers']})")
     add("")
     add(f"![optimizer losses]({figs['optimizer_losses']})")
@@ -788,12 +783,7 @@ def render_markdown(results: dict, runs: dict[str, Run], figs: dict[str, str]) -
     if sm:
         add(f"`{sm.config.name}`: {sm.config.summary()}, weight decay λ = {sm.config.weight_decay:g}.")
         add("")
-        lines, flagged = comparison_table(sm, PAPER_TABLES["softmax"])
-        L += lines
-        add("")
-        if flagged:
-            add(_explain("softmax", sm, flagged, runs))
-            add("")
+        L += _compared("softmax", sm, runs)
     add(f"![softmax]({figs['softmax']})")
     add("")
 
@@ -820,12 +810,7 @@ def render_markdown(results: dict, runs: dict[str, Run], figs: dict[str, str]) -
     if mn:
         add(f"`{mn.config.name}`: {mn.config.summary()}, weight decay λ = {mn.config.weight_decay:g}.")
         add("")
-        lines, flagged = comparison_table(mn, PAPER_TABLES["mnist"])
-        L += lines
-        add("")
-        if flagged:
-            add(_explain("mnist", mn, flagged, runs))
-            add("")
+        L += _compared("mnist", mn, runs)
         L += _runs_table([r for r in (mn, get("probe/mnist-nodropout")) if r])
         add("")
     add(f"![MNIST]({figs['mnist']})")
@@ -1016,6 +1001,15 @@ def _calibration_sweep_table() -> str:
             gap = f"{100 * float(np.mean(diffs)):.1f}"
         lines.append(f"| {names[table_key]} | {lr:g} | {wd:g} | {accs} | {gap} |")
     return "\n".join(lines)
+
+
+def _compared(name: str, run: Run, runs: dict[str, Run]) -> list[str]:
+    """Markdown lines: ``run`` beside the paper's table ``name``, then why they differ where they do."""
+    lines, flagged = comparison_table(run, PAPER_TABLES[name])
+    out = lines + [""]
+    if flagged:
+        out += [_explain(name, run, flagged, runs), ""]
+    return out
 
 
 def _explain(name: str, run: Run, flagged: list[str], runs: dict[str, Run]) -> str:
