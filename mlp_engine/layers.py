@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .blas import gemm_tn
+
 
 class Layer:
     """Base gate. Subclasses implement ``forward`` and ``backward``."""
@@ -51,7 +53,9 @@ class MultiplyGate(Layer):
 
     Shape: X ``(n, n_in)``, W ``(n_in, n_out)``, out ``(n, n_out)``.
     Backward: ``dW = X.T @ dZ``, ``dX = dZ @ W.T``. The first gate of a network does not need
-    ``dX``; ``need_input_grad=False`` skips that product.
+    ``dX``; ``need_input_grad=False`` skips that product. When ``accumulate`` is set to
+    ``(buffer, beta)`` for one backward pass, the weight gradient goes straight into an
+    optimizer's buffer as ``buffer = dW + beta * buffer`` (one GEMM, see :mod:`.blas`).
     """
 
     def __init__(self, W: np.ndarray, need_input_grad: bool = True) -> None:
@@ -61,6 +65,7 @@ class MultiplyGate(Layer):
         self.params = [W]
         self.grads = [self.dW]
         self.need_input_grad = need_input_grad
+        self.accumulate: tuple[np.ndarray, float] | None = None
         self._x: np.ndarray | None = None
 
     def forward(self, x, training=False):
@@ -70,7 +75,10 @@ class MultiplyGate(Layer):
         return out
 
     def backward(self, dy):
-        np.matmul(self._x.T, dy, out=self.dW)
+        if self.accumulate is None:
+            gemm_tn(self._x, dy, self.dW)
+        else:
+            gemm_tn(self._x, dy, *self.accumulate)
         if not self.need_input_grad:
             return None
         dx = self._buffer("dx", (dy.shape[0], self.W.shape[0]), self.W.dtype)

@@ -80,11 +80,13 @@ class MLP:
         self.layers: list[Layer] = [self.input_dropout]
         self.dropouts: list[Dropout] = []
         self._params: list[np.ndarray] = []
+        self._mul_gates: list[MultiplyGate] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             limit = np.sqrt(6.0 / (n_in + n_out))
             W = self.rng.uniform(-limit, limit, size=(n_in, n_out)).astype(dtype)
             b = np.zeros(n_out, dtype=dtype)
-            self.layers += [MultiplyGate(W, need_input_grad=i > 0), AddGate(b)]
+            self._mul_gates.append(MultiplyGate(W, need_input_grad=i > 0))
+            self.layers += [self._mul_gates[-1], AddGate(b)]
             self._params += [W, b]
             if i < n_hidden:
                 drop = Dropout(dropout[i], self.rng)
@@ -136,8 +138,15 @@ class MLP:
             h = layer.forward(h, training)
         return h
 
-    def _train_step(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Forward + backward on a preprocessed batch; gradients land in the live ``_grads`` buffers."""
+    def _train_step(self, X: np.ndarray, y: np.ndarray, accumulate: dict | None = None) -> float:
+        """Forward + backward on a preprocessed batch; gradients land in the live ``_grads`` buffers.
+
+        ``accumulate`` (from :meth:`Optimizer.accumulators`) maps a parameter index to
+        ``(buffer, beta)``: that weight's gradient is then added into the optimizer's buffer
+        (``buffer = grad + beta * buffer``) instead of ``_grads``.
+        """
+        for k, gate in enumerate(self._mul_gates):
+            gate.accumulate = accumulate.get(2 * k) if accumulate else None
         z = self._forward(X, training=True)
         loss = self.loss.forward(z, y)
         d = self.loss.backward()

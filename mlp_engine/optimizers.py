@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .blas import axpy
+
 
 def _check(name: str, value, low: float, high: float = math.inf, low_open: bool = False, high_open: bool = False):
     try:
@@ -38,7 +40,9 @@ class Optimizer:
     max_norm : if > 0, after each step every weight matrix's incoming-weight vectors (columns)
         are rescaled to an L2 norm of at most ``max_norm`` (Srivastava et al. 2014).
 
-    ``step(grads)`` may modify ``grads`` in place.
+    ``step(grads)`` may modify ``grads`` in place. An optimizer whose rule starts with
+    ``buffer = beta * buffer + grad`` offers that buffer in :meth:`accumulators`, so the network
+    can write the gradient straight into it (the Trainer does; see :meth:`MLP._train_step`).
     """
 
     name = "base"
@@ -91,7 +95,7 @@ class Optimizer:
         wd = self._wd
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if wd and p.ndim == 2:
-                g += wd * p  # hidden temporary is fine: one per weight matrix per step
+                axpy(wd, p, g)
             self.update(i, p, g)
             if self._max_norm and p.ndim == 2:
                 norms = np.sqrt(np.einsum("ij,ij->j", p, p))
@@ -101,6 +105,12 @@ class Optimizer:
 
     def update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def accumulators(self) -> dict[int, tuple[np.ndarray, float]]:
+        """``{parameter index: (buffer, beta)}`` for the next :meth:`step`: the gradient of that
+        parameter may be delivered already added into ``buffer`` as ``grad + beta * buffer``,
+        and then ``step`` is passed ``buffer`` itself as that gradient. Empty: plain gradients."""
+        return {}
 
     def get_hyperparameters(self) -> dict[str, float]:
         keys = ("lr", "weight_decay", "max_norm", *self.hyperparameters)
@@ -147,8 +157,7 @@ class SGD(Optimizer):
     name = "sgd"
 
     def update(self, i, p, g):
-        g *= self._lr
-        p -= g
+        axpy(-self._lr, g, p)
 
 
 class Momentum(Optimizer):
@@ -171,10 +180,15 @@ class Momentum(Optimizer):
 
     def update(self, i, p, g):
         v = self._zeros(i, "v")
-        v *= self._beta
-        v += g
-        np.multiply(v, self._lr, out=g)
-        p -= g
+        if g is not v:  # else the gradient was already accumulated into v (see accumulators)
+            v *= self._beta
+            v += g
+        axpy(-self._lr, v, p)
+
+    def accumulators(self):
+        # Weight matrices only: biases are small, and weight decay (added to the gradient in
+        # step) must see v = beta * v + grad, which holds for both.
+        return {i: (self._zeros(i, "v"), self._beta) for i, p in enumerate(self.params) if p.ndim == 2}
 
 
 class Nesterov(Momentum):
@@ -186,9 +200,11 @@ class Nesterov(Momentum):
         v = self._zeros(i, "v")
         v *= self._beta
         v += g
-        g += self._beta * v
-        g *= self._lr
-        p -= g
+        axpy(-self._lr, g, p)
+        axpy(-self._lr * self._beta, v, p)
+
+    def accumulators(self):
+        return {}  # the update needs the gradient itself, not only v
 
 
 class RMSProp(Optimizer):
@@ -225,8 +241,7 @@ class RMSProp(Optimizer):
         denom = s + self._eps
         np.sqrt(denom, out=denom)
         g /= denom
-        g *= self._lr
-        p -= g
+        axpy(-self._lr, g, p)
 
 
 class Adam(Optimizer):
@@ -263,8 +278,7 @@ class Adam(Optimizer):
         np.sqrt(v, out=g)
         g += eps_hat
         np.divide(m, g, out=g)
-        g *= step
-        p -= g
+        axpy(-step, g, p)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {

@@ -236,6 +236,10 @@ class Trainer:
         while self.epoch < self.config.epochs:
             epoch = self.epoch
             changed = self._apply_pending()
+            # Momentum takes the weight gradients straight into its velocity buffers (one GEMM
+            # instead of a GEMM and two passes); step() then receives those buffers.
+            accumulate = opt.accumulators()
+            grads = [accumulate[i][0] if i in accumulate else g for i, g in enumerate(net._grads)]
             perm = self._shuffle_rng.permutation(n)
             loss_sum = 0.0
             t_train = 0.0
@@ -256,7 +260,7 @@ class Trainer:
                 yb = self.y_train[idx]
                 lr = self._lr(epoch + b / n_batches)
                 opt.lr = lr
-                loss = net._train_step(Xb, yb)
+                loss = net._train_step(Xb, yb, accumulate)
                 if not loss < DIVERGED_LOSS:  # also catches NaN
                     net.set_weights(self._good_weights)
                     where = f"the end of epoch {epoch - 1}" if epoch else "their initial values"
@@ -264,7 +268,7 @@ class Trainer:
                         f"training diverged at epoch {epoch} batch {b}: the loss became {loss}; "
                         f"the model keeps its weights from {where}. Try a smaller learning rate."
                     )
-                opt.step(net._grads)
+                opt.step(grads)
                 t_train += time.perf_counter() - t0
                 loss_sum += loss
                 yield BatchReport(epoch, b, n_batches, loss, lr, t_train)
