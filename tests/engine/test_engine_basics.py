@@ -103,6 +103,17 @@ def test_preprocessing_kinds():
         Preprocessor("standardize").transform(X)
 
 
+@pytest.mark.parametrize("kind", ["none", "scale", "log"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_8bit_lookup_gives_the_same_numbers_as_computing(kind, dtype, rng):
+    X = rng.integers(0, 256, (7, 784)).astype(np.uint8)
+    X[0, :256] = np.arange(256)
+    fast = Preprocessor(kind).transform(X, dtype=dtype)
+    slow = Preprocessor(kind).transform(X.astype(np.int16), dtype=dtype)  # computed element-wise
+    assert fast.dtype == dtype and fast.shape == X.shape and fast.flags.c_contiguous
+    np.testing.assert_array_equal(fast, slow)
+
+
 def test_lr_schedules():
     assert lr_at("constant", 0.1, 5.5, 10) == 0.1
     assert lr_at("step", 0.1, 10.0, 30, step_size=5, step_gamma=0.5) == pytest.approx(0.025)
