@@ -113,3 +113,38 @@ def test_first_batch_spikes_do_not_squash_the_loss_axes(plot):
     bottom, top = plot.ax_loss.get_ylim()
     assert bottom == 0 and 1.05 < top < 10
     assert max(plot.lines["batch"].get_ydata()) == 50.0  # the data is kept, only the view is clipped
+
+
+def test_new_batches_are_blitted_over_the_saved_background(qtbot, plot):
+    import numpy as np
+
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.clear("run", epochs=5)
+    full_draws = []
+    plot.ensure_canvas()
+    plot.canvas.mpl_connect("draw_event", lambda e: full_draws.append(1))
+    step = iter(range(1000))
+
+    def add_batches(k):
+        for _ in range(k):
+            i = next(step)
+            plot.append_batch(batch(0, i, n=100, loss=2.0 - 0.01 * i))
+
+    add_batches(20)
+    plot.flush()
+    qtbot.waitUntil(lambda: bool(full_draws) and plot._background is not None)
+    n = plot.draw_count
+    add_batches(10)  # the window may still settle its size: one more round
+    qtbot.waitUntil(lambda: plot.draw_count > n)
+    qtbot.waitUntil(lambda: plot._background is not None)
+    before = np.array(plot.canvas.buffer_rgba())
+    n_full, n_blit = len(full_draws), plot.blit_count
+    add_batches(30)
+    qtbot.waitUntil(lambda: plot.blit_count > n_blit)
+    assert len(full_draws) == n_full  # same axes: the text was not laid out again
+    assert (np.array(plot.canvas.buffer_rgba()) != before).any()  # the longer curve is on screen
+    assert len(plot.lines["batch"].get_xdata()) == 60
+    # A change of the axes (a marker) needs a full draw, which saves a new background.
+    plot.mark_change(0.5, "lr=0.01")
+    qtbot.waitUntil(lambda: len(full_draws) > n_full)
