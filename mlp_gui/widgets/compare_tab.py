@@ -21,7 +21,7 @@ from mlp_engine import TrainConfig
 from mlp_engine.serialization import atomic_write
 
 from ..runs import METRICS, SWEEP_PARAMETERS, RunRecord, RunStore, history_from_meta, sweep_configs, write_histories_csv
-from .live_plot import make_canvas
+from .live_plot import change_label, make_canvas
 from .train_tab import _pct, format_duration
 
 
@@ -45,6 +45,8 @@ class OverlayPlot(QWidget):
         self.canvas = None
         self.ax = None
         self.lines: dict[int, object] = {}  # run id -> Line2D
+        self.change_markers: list[tuple[int, float, str]] = []  # (run id, epoch, label) shown
+        self._marker_artists: list = []
         self._runs: list[RunRecord] = []
         self._metric = "train_loss"
         QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
@@ -85,6 +87,21 @@ class OverlayPlot(QWidget):
                 self.lines[r.id] = line
             line.set_data(xs, ys)
             line.set_label(r.name)
+        # Hyperparameters changed during a run: a dashed line in the run's colour where the
+        # change took effect, labelled as on the Train tab.
+        for artist in self._marker_artists:
+            artist.remove()
+        self._marker_artists, self.change_markers = [], []
+        for r in self._runs:
+            color = self.lines[r.id].get_color()
+            for report in r.history:
+                if report.changed:
+                    label = change_label(report)
+                    self.change_markers.append((r.id, report.epoch, label))
+                    self._marker_artists.append(ax.axvline(report.epoch, ls="--", lw=1.0, color=color, alpha=0.8))
+                    self._marker_artists.append(ax.annotate(
+                        label, xy=(report.epoch, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
+                        textcoords="offset points", va="top", fontsize="small", color=color, rotation=90))
         short = label.replace(" per epoch", "")
         ax.set_title(f"{short} per epoch")
         ax.set_xlabel("epoch")

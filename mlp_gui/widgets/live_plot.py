@@ -59,6 +59,20 @@ def _timed_canvas_class():
     return _canvas_class
 
 
+def change_label(report) -> str:
+    """``"lr=0.01, dropout=0.2/0.2"``: the hyperparameters an :class:`EpochReport` says changed."""
+    hp = report.hyperparameters
+    parts = []
+    for name in report.changed:
+        v = hp.get(name) if hp else None
+        if isinstance(v, (list, tuple)):
+            v = "/".join(f"{r:g}" for r in v)
+        elif isinstance(v, float):
+            v = f"{v:g}"
+        parts.append(name if v is None else f"{name}={v}")
+    return ", ".join(parts)
+
+
 def make_canvas(parent: QWidget | None = None, figsize=(6.0, 4.0)):
     """A constrained-layout ``Figure`` on a Qt canvas that expands with its widget.
 
@@ -157,16 +171,7 @@ class LivePlot(QWidget):
             if v is not None:
                 self.acc[key].append((x, float(v)))
         if report.changed:
-            hp = report.hyperparameters
-            parts = []
-            for name in report.changed:
-                v = hp.get(name) if hp else None
-                if isinstance(v, (list, tuple)):
-                    v = "/".join(f"{r:g}" for r in v)
-                elif isinstance(v, float):
-                    v = f"{v:g}"
-                parts.append(name if v is None else f"{name}={v}")
-            self.mark_change(report.epoch, ", ".join(parts))
+            self.mark_change(report.epoch, change_label(report))
         self._schedule()
 
     def mark_change(self, x: float, label: str) -> None:

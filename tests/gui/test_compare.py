@@ -202,3 +202,23 @@ def test_histories_csv_leaves_missing_values_empty():
     store.add(TrainConfig(), [h], name="x")
     rows = list(csv.reader(io.StringIO(histories_csv(store))))
     assert rows[1][:9] == ["x", "finished", "0", "0.5", "", "", "", "0.6", "0.8"]
+
+
+def test_live_changes_are_marked_on_the_overlay(tab):
+    from types import MappingProxyType
+
+    from mlp_engine import EpochReport
+    from mlp_gui.runs import RunResult
+
+    def report(epoch, changed=(), lr=0.05):
+        return EpochReport(epoch, 3, 0.5, 0.8, None, None, 0.6, 0.7, lr, 0.1, 0.01,
+                           MappingProxyType({"lr": lr, "dropout": [0.0]}), tuple(changed))
+
+    plain = tab.add_result(RunResult(BASE, None, [report(0), report(1), report(2)], "finished"))
+    tuned = tab.add_result(RunResult(BASE, None, [report(0), report(1, ("lr",), lr=0.01), report(2)], "finished"))
+    assert tab.plot.change_markers == [(tuned.id, 1, "lr=0.01")]
+    texts = [t.get_text() for t in tab.plot.ax.texts if t.get_visible()]
+    assert "lr=0.01" in texts
+    tab.set_checked(tuned, False)  # unticked: its marker goes with its line
+    assert tab.plot.change_markers == [] and "lr=0.01" not in [t.get_text() for t in tab.plot.ax.texts]
+    assert plain.id in tab.plot.lines
