@@ -148,3 +148,17 @@ def test_new_batches_are_blitted_over_the_saved_background(qtbot, plot):
     # A change of the axes (a marker) needs a full draw, which saves a new background.
     plot.mark_change(0.5, "lr=0.01")
     qtbot.waitUntil(lambda: len(full_draws) > n_full)
+
+
+def test_accuracy_axis_moves_in_steps_of_five_points(plot):
+    assert plot._acc_limits() == (0.0, 1.0)  # nothing yet
+    plot.append_epoch(epoch_report(0, acc=0.83))   # train 0.83, test 0.78
+    assert plot._acc_limits() == (0.75, 0.85)
+    plot.append_epoch(epoch_report(1, acc=0.84))   # still inside: same limits, no full draw needed
+    assert plot._acc_limits() == (0.75, 0.85)
+    plot.append_epoch(epoch_report(2, acc=0.9))
+    assert plot._acc_limits() == (0.75, 0.95)
+    plot.append_epoch(epoch_report(3, acc=0.999))
+    assert plot._acc_limits()[1] == 1.0
+    plot.flush()
+    assert plot.ax_acc.get_ylim() == (0.75, 1.0)
