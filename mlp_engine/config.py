@@ -215,8 +215,9 @@ def preset(name: str) -> TrainConfig:
 
 
 # -- Beyond the paper: the best plain MLPs found on a validation split (see README "Results").
-# Chosen on val_split=0.1 carved from the training set; the test set is only evaluated, never
-# used to pick anything.
+# Chosen on a validation split of 10% carved from the training set; the test set is only
+# evaluated, never used to pick anything. best-fashion, once chosen, trains on the whole
+# training set (its validation experiments are listed in the README).
 _preset(
     "best-mnist",
     "Best MNIST MLP: 784-1024-1024-10, dropout 0.3, Adam + cosine, label smoothing, affine augmentation (shifts, "
@@ -227,9 +228,9 @@ _preset(
 )
 _preset(
     "best-fashion",
-    "Best Fashion-MNIST MLP: 784-1024-1024-10, dropout 0.25, Adam + cosine, label smoothing 0.05, random "
-    "1-pixel shifts and left-right flips",
-    dataset="fashion-mnist", hidden=(1024, 1024), dropout=(0.25, 0.25), optimizer="adam", lr=1e-3,
-    schedule="cosine", warmup_epochs=1, epochs=30, augment="shift", augment_shift=1.0, augment_flip=True,
-    preprocess="scale", label_smoothing=0.05, val_split=0.1, eval_train=False,
+    "Best Fashion-MNIST MLP: 784-1024-1024-10, dropout 0.25, momentum + cosine over 60 epochs, label smoothing "
+    "0.05, random 1-pixel shifts and left-right flips; trains on all 60,000 images",
+    dataset="fashion-mnist", hidden=(1024, 1024), dropout=(0.25, 0.25), optimizer="momentum", lr=0.05, momentum=0.9,
+    schedule="cosine", warmup_epochs=1, epochs=60, augment="shift", augment_shift=1.0, augment_flip=True,
+    preprocess="scale", label_smoothing=0.05, val_split=0.0, eval_train=False,
 )
