@@ -102,9 +102,9 @@ class LivePlot(QWidget):
     max_fps : float
         Upper bound on redraws per second. When a draw is slow (a full draw with constrained
         layout costs 0.1-0.3 s on a modest CPU, a blit of the curves 5-20 ms) the pause
-        between draws grows to nine times the draw time, so drawing takes at most a tenth of
-        the GUI thread: on two cores, every millisecond the GUI thread computes is taken
-        from training.
+        between draws grows to 19 times the draw time, so drawing takes at most a twentieth
+        of the GUI thread: on two cores, every millisecond the GUI thread computes (holding
+        the GIL) is taken from training.
     smoothing : float
         EMA factor in [0, 1) for the batch loss (0: no smoothing); bias-corrected, as in
         TensorBoard, so the curve starts at the first loss rather than at 0.
@@ -355,4 +355,4 @@ class LivePlot(QWidget):
             self.canvas.draw_idle()
         self.draw_count += 1
         # Adapt the pace to the cost of the previous draw (see max_fps).
-        self._timer.setInterval(max(self._min_interval_ms, min(2000, int(9000 * self.canvas.last_draw_seconds))))
+        self._timer.setInterval(max(self._min_interval_ms, min(2000, int(19000 * self.canvas.last_draw_seconds))))
