@@ -32,18 +32,20 @@ def _timed_canvas_class():
 
         class TimedCanvas(FigureCanvasQTAgg):
             last_draw_seconds = 0.0
+            needs_layout = True  # set by a plot whose limits changed (tick labels change width)
             _laid_out = (None, 0)  # (canvas size of the last layout, draws since)
 
             def draw(self):
                 t0 = time.perf_counter()
                 # Constrained layout is about half the cost of a draw (measured: 0.31 s vs
                 # 0.16 s on a busy machine), and it only needs redoing when the canvas size
-                # changes: lay out on the first draw at each size, and every 10th draw since
-                # tick labels change width; keep the positions in between.
+                # or the tick labels change: lay out on the first draw at each size, when the
+                # owner says so (needs_layout), and every 10th draw; keep positions in between.
                 fig = self.figure
                 engine = fig.get_layout_engine()
                 size, since = self._laid_out
-                if engine is None or size != self.get_width_height() or since >= 10:
+                if engine is None or self.needs_layout or size != self.get_width_height() or since >= 10:
+                    self.needs_layout = False
                     self._laid_out = (self.get_width_height(), 0)
                     super().draw()
                 else:
@@ -351,6 +353,8 @@ class LivePlot(QWidget):
         if view == self._view and self._background is not None and not force:
             self._blit()
         else:
+            if view[:4] != (self._view or (None,) * 4)[:4]:
+                self.canvas.needs_layout = True  # new limits, new tick labels
             self._view = view
             self.canvas.draw_idle()
         self.draw_count += 1
