@@ -162,3 +162,25 @@ def test_accuracy_axis_moves_in_steps_of_five_points(plot):
     assert plot._acc_limits()[1] == 1.0
     plot.flush()
     assert plot.ax_acc.get_ylim() == (0.75, 1.0)
+
+
+def test_long_curves_are_decimated_keeping_their_envelope(plot):
+    import numpy as np
+
+    from mlp_gui.widgets.live_plot import decimate
+
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal(28_001)
+    x = np.arange(y.size) / 469
+    xd, yd = decimate(x, y)
+    assert len(yd) <= 2_100
+    assert yd.max() == y.max() and yd.min() == y.min()  # spikes survive
+    assert np.all(np.diff(xd) > 0) and xd[-1] == x[-1]  # in order, up to the last batch
+    assert set(zip(xd, yd)) <= set(zip(x, y))           # only real points
+    short = list(range(10))
+    assert decimate(short, short) == (short, short)
+    for i in range(5000):
+        plot.append_batch(batch(i // 500, i % 500, n=500, loss=1.0 + (i == 1234) * 5))
+    plot.flush()
+    drawn = plot.lines["batch"].get_ydata()
+    assert len(drawn) <= 2_100 and max(drawn) == 6.0 and len(plot.batch_loss) == 5000
