@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-__all__ = ["gemm_tn", "axpy", "backend"]
+__all__ = ["gemm_tn", "axpy", "cached_gemm_tn", "cached_axpy", "backend"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 # (prefix, suffix, integer type): NumPy >= 2 wheels (scipy-openblas, 64-bit ints), NumPy 1.x
@@ -129,3 +129,67 @@ def axpy(a: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     else:
         y += a * x
     return y
+
+
+# -- prepared calls ---------------------------------------------------------------------------
+# The training loop makes the same few calls on the same preallocated arrays every batch. Working
+# out pointers and sizes costs more than a small BLAS call itself (``a.ctypes.data`` alone is
+# about a microsecond), so a prepared call does it once and keeps the arrays alive; the caller
+# keeps it in a dict and it is rebuilt whenever one of the arrays is a different object.
+class _GemmTN:
+    __slots__ = ("A", "B", "C", "_f", "_head", "_tail", "_C2")
+
+    def __init__(self, A: np.ndarray, B: np.ndarray, C: np.ndarray) -> None:
+        (k, m), n = A.shape, B.shape[1]
+        if B.shape[0] != k or C.size != m * n or (C.ndim == 2 and C.shape != (m, n)) or C.ndim > 2:
+            raise ValueError(f"gemm_tn shapes do not match: A {A.shape}, B {B.shape}, C {C.shape}")
+        self.A, self.B, self.C = A, B, C
+        self._C2 = C.reshape(m, n)
+        self._f = _BLAS.gemm[C.dtype] if _direct(A, B, C) else None
+        if self._f is not None:
+            self._head = (_ROW_MAJOR, _TRANS, _NO_TRANS, m, n, k, 1.0, A.ctypes.data, m, B.ctypes.data, n)
+            self._tail = (C.ctypes.data, n)
+
+    def __call__(self, beta: float) -> None:
+        if self._f is not None:
+            self._f(*self._head, beta, *self._tail)
+        elif beta == 0.0:
+            np.matmul(self.A.T, self.B, out=self._C2)
+        else:
+            self._C2 *= beta
+            self._C2 += self.A.T @ self.B
+
+
+class _Axpy:
+    __slots__ = ("x", "y", "_f", "_n", "_px", "_py")
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        if x.shape != y.shape:
+            raise ValueError(f"axpy shapes do not match: x {x.shape}, y {y.shape}")
+        self.x, self.y = x, y
+        self._f = _BLAS.axpy[y.dtype] if _direct(x, y) else None
+        if self._f is not None:
+            self._n, self._px, self._py = y.size, x.ctypes.data, y.ctypes.data
+
+    def __call__(self, a: float) -> None:
+        if self._f is not None:
+            self._f(self._n, a, self._px, 1, self._py, 1)
+        else:
+            self.y += a * self.x
+
+
+def cached_gemm_tn(cache: dict, key, A: np.ndarray, B: np.ndarray, C: np.ndarray, beta: float = 0.0) -> None:
+    """:func:`gemm_tn` through a prepared call kept in ``cache[key]``; ``C`` may also be the 1-D
+    ``(n,)`` result when ``A`` has one column (a GEMV: the bias gradient ``ones @ dZ``)."""
+    call = cache.get(key)
+    if call is None or call.A is not A or call.B is not B or call.C is not C:
+        call = cache[key] = _GemmTN(A, B, C)
+    call(float(beta))
+
+
+def cached_axpy(cache: dict, key, a: float, x: np.ndarray, y: np.ndarray) -> None:
+    """:func:`axpy` through a prepared call kept in ``cache[key]``."""
+    call = cache.get(key)
+    if call is None or call.x is not x or call.y is not y:
+        call = cache[key] = _Axpy(x, y)
+    call(float(a))

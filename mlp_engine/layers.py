@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .blas import gemm_tn
+from .blas import cached_gemm_tn
 
 
 class Layer:
@@ -28,6 +28,7 @@ class Layer:
         self.params = []
         self.grads = []
         self._buffers: dict[str, np.ndarray] = {}
+        self._calls: dict = {}  # prepared BLAS calls on the buffers (see blas.cached_gemm_tn)
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         """A reusable work array of this shape and dtype (allocated on first use)."""
@@ -46,6 +47,7 @@ class Layer:
     def release(self) -> None:
         """Drop cached activations and work buffers (e.g. before saving or after evaluation)."""
         self._buffers.clear()
+        self._calls.clear()
 
 
 class MultiplyGate(Layer):
@@ -75,10 +77,8 @@ class MultiplyGate(Layer):
         return out
 
     def backward(self, dy):
-        if self.accumulate is None:
-            gemm_tn(self._x, dy, self.dW)
-        else:
-            gemm_tn(self._x, dy, *self.accumulate)
+        target, beta = self.accumulate or (self.dW, 0.0)
+        cached_gemm_tn(self._calls, "dW", self._x, dy, target, beta)
         if not self.need_input_grad:
             return None
         dx = self._buffer("dx", (dy.shape[0], self.W.shape[0]), self.W.dtype)
@@ -90,6 +90,7 @@ class AddGate(Layer):
     """``out = X + b`` (in place: X is the preceding MultiplyGate's own output buffer).
 
     Shape: X ``(n, n_out)``, b ``(n_out,)``. Backward: ``db = ones(1, n) @ dZ``, ``dX = dZ``.
+    ``accumulate`` works as for :class:`MultiplyGate` (``buffer = db + beta * buffer``).
     """
 
     def __init__(self, b: np.ndarray) -> None:
@@ -98,6 +99,7 @@ class AddGate(Layer):
         self.db = np.zeros_like(b)
         self.params = [b]
         self.grads = [self.db]
+        self.accumulate: tuple[np.ndarray, float] | None = None
 
     def forward(self, x, training=False):
         x += self.b
@@ -105,10 +107,11 @@ class AddGate(Layer):
 
     def backward(self, dy):
         # ones @ dy is one GEMV; it beats dy.sum(axis=0) (a strided reduction) at these shapes.
-        ones = self._buffer("ones", (dy.shape[0],), dy.dtype)
-        if ones[0] != 1:
-            ones.fill(1)
-        np.matmul(ones, dy, out=self.db)
+        ones = self._buffers.get("ones")
+        if ones is None or ones.shape[0] != dy.shape[0] or ones.dtype != dy.dtype:
+            ones = self._buffers["ones"] = np.ones((dy.shape[0], 1), dtype=dy.dtype)
+        target, beta = self.accumulate or (self.db, 0.0)
+        cached_gemm_tn(self._calls, "db", ones, dy, target, beta)
         return dy
 
 

@@ -80,13 +80,11 @@ class MLP:
         self.layers: list[Layer] = [self.input_dropout]
         self.dropouts: list[Dropout] = []
         self._params: list[np.ndarray] = []
-        self._mul_gates: list[MultiplyGate] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             limit = np.sqrt(6.0 / (n_in + n_out))
             W = self.rng.uniform(-limit, limit, size=(n_in, n_out)).astype(dtype)
             b = np.zeros(n_out, dtype=dtype)
-            self._mul_gates.append(MultiplyGate(W, need_input_grad=i > 0))
-            self.layers += [self._mul_gates[-1], AddGate(b)]
+            self.layers += [MultiplyGate(W, need_input_grad=i > 0), AddGate(b)]
             self._params += [W, b]
             if i < n_hidden:
                 drop = Dropout(dropout[i], self.rng)
@@ -94,6 +92,8 @@ class MLP:
                 self.layers += [make_activation(activation), drop]
         self.loss = SoftmaxCrossEntropy(label_smoothing)
         self._grads = [g for layer in self.layers for g in layer.grads]
+        # each gate with a parameter holds exactly one, in parameters() order: W1, b1, W2, ...
+        self._param_gates = [layer for layer in self.layers if layer.params]
 
     # -- the small protocol ------------------------------------------------------------------
     def parameters(self) -> list[np.ndarray]:
@@ -142,11 +142,11 @@ class MLP:
         """Forward + backward on a preprocessed batch; gradients land in the live ``_grads`` buffers.
 
         ``accumulate`` (from :meth:`Optimizer.accumulators`) maps a parameter index to
-        ``(buffer, beta)``: that weight's gradient is then added into the optimizer's buffer
+        ``(buffer, beta)``: that parameter's gradient is then added into the optimizer's buffer
         (``buffer = grad + beta * buffer``) instead of ``_grads``.
         """
-        for k, gate in enumerate(self._mul_gates):
-            gate.accumulate = accumulate.get(2 * k) if accumulate else None
+        for i, gate in enumerate(self._param_gates):
+            gate.accumulate = accumulate.get(i) if accumulate else None
         z = self._forward(X, training=True)
         loss = self.loss.forward(z, y)
         d = self.loss.backward()
@@ -168,6 +168,8 @@ class MLP:
         y = np.asarray(y)
         if y.shape != (X.shape[0],):
             raise ValueError(f"labels must have shape ({X.shape[0]},), got {y.shape}")
+        if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= self.n_classes):
+            raise ValueError(f"labels must be integers in [0, {self.n_classes}), got {y.dtype} in [{y.min()}, {y.max()}]")
         loss = self._train_step(X, y)
         return loss, [g.copy() for g in self._grads]
 

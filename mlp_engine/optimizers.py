@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .blas import axpy
+from .blas import cached_axpy
 
 
 def _check(name: str, value, low: float, high: float = math.inf, low_open: bool = False, high_open: bool = False):
@@ -55,6 +55,8 @@ class Optimizer:
         self.max_norm = max_norm
         self.t = 0
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+        self._calls: dict = {}  # prepared BLAS calls (blas.cached_axpy), keyed by (role, index)
+        self._matrix = [p.ndim == 2 for p in self.params]
 
     # Validated hyperparameters: setting one (also between epochs) goes through the same checks.
     @property
@@ -93,11 +95,11 @@ class Optimizer:
             raise ValueError(f"expected {len(self.params)} gradients, got {len(grads)}")
         self.t += 1
         wd = self._wd
-        for i, (p, g) in enumerate(zip(self.params, grads)):
-            if wd and p.ndim == 2:
-                axpy(wd, p, g)
+        for i, (p, g, matrix) in enumerate(zip(self.params, grads, self._matrix)):
+            if wd and matrix:
+                self._axpy("wd", i, wd, p, g)
             self.update(i, p, g)
-            if self._max_norm and p.ndim == 2:
+            if self._max_norm and matrix:
                 norms = np.sqrt(np.einsum("ij,ij->j", p, p))
                 over = norms > self._max_norm
                 if over.any():
@@ -105,6 +107,10 @@ class Optimizer:
 
     def update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _axpy(self, role: str, i: int, a: float, x: np.ndarray, y: np.ndarray) -> None:
+        """``y += a * x`` through a prepared BLAS call (the same arrays come back every step)."""
+        cached_axpy(self._calls, (role, i), a, x, y)
 
     def accumulators(self) -> dict[int, tuple[np.ndarray, float]]:
         """``{parameter index: (buffer, beta)}`` for the next :meth:`step`: the gradient of that
@@ -157,7 +163,7 @@ class SGD(Optimizer):
     name = "sgd"
 
     def update(self, i, p, g):
-        axpy(-self._lr, g, p)
+        self._axpy("w", i, -self._lr, g, p)
 
 
 class Momentum(Optimizer):
@@ -183,12 +189,11 @@ class Momentum(Optimizer):
         if g is not v:  # else the gradient was already accumulated into v (see accumulators)
             v *= self._beta
             v += g
-        axpy(-self._lr, v, p)
+        self._axpy("w", i, -self._lr, v, p)
 
     def accumulators(self):
-        # Weight matrices only: biases are small, and weight decay (added to the gradient in
-        # step) must see v = beta * v + grad, which holds for both.
-        return {i: (self._zeros(i, "v"), self._beta) for i, p in enumerate(self.params) if p.ndim == 2}
+        # Weight decay, added to the gradient in step(), then lands in v = beta * v + grad too.
+        return {i: (self._zeros(i, "v"), self._beta) for i in range(len(self.params))}
 
 
 class Nesterov(Momentum):
@@ -200,8 +205,8 @@ class Nesterov(Momentum):
         v = self._zeros(i, "v")
         v *= self._beta
         v += g
-        axpy(-self._lr, g, p)
-        axpy(-self._lr * self._beta, v, p)
+        self._axpy("g", i, -self._lr, g, p)
+        self._axpy("w", i, -self._lr * self._beta, v, p)
 
     def accumulators(self):
         return {}  # the update needs the gradient itself, not only v
@@ -241,7 +246,7 @@ class RMSProp(Optimizer):
         denom = s + self._eps
         np.sqrt(denom, out=denom)
         g /= denom
-        axpy(-self._lr, g, p)
+        self._axpy("w", i, -self._lr, g, p)
 
 
 class Adam(Optimizer):
@@ -278,7 +283,7 @@ class Adam(Optimizer):
         np.sqrt(v, out=g)
         g += eps_hat
         np.divide(m, g, out=g)
-        axpy(-step, g, p)
+        self._axpy("w", i, -step, g, p)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {

@@ -109,6 +109,8 @@ class Trainer:
         X, y = np.asarray(data.X_train), np.asarray(data.y_train, dtype=np.int64)
         if X.ndim != 2 or len(X) != len(y):
             raise ValueError(f"training images must be (n, d) with one label each; got {X.shape} and {y.shape}")
+        if len(y) and y.min() < 0:
+            raise ValueError(f"class labels must be 0, 1, 2, ...; the training labels include {y.min()}")
         n_classes = int(max(y.max(), np.max(data.y_test) if getattr(data, "y_test", None) is not None else 0)) + 1
         n_classes = max(n_classes, len(getattr(data, "class_names", ())))
         X_val = y_val = None

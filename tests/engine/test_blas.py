@@ -66,7 +66,7 @@ def test_momentum_with_accumulated_gradients_equals_the_plain_rule(backend, rng,
         nets[0]._train_step(X, y)
         opts[0].step(nets[0]._grads)
         acc = opts[1].accumulators()
-        assert sorted(acc) == [0, 2, 4]  # the weight matrices
+        assert sorted(acc) == [0, 1, 2, 3, 4, 5]  # every weight matrix and bias
         nets[1]._train_step(X, y, acc)
         opts[1].step([acc[i][0] if i in acc else g for i, g in enumerate(nets[1]._grads)])
     for a, b in zip(nets[0].parameters(), nets[1].parameters()):
@@ -77,3 +77,29 @@ def test_momentum_with_accumulated_gradients_equals_the_plain_rule(backend, rng,
 def test_other_optimizers_take_plain_gradients(name):
     opt = make_optimizer(name, MLP([4, 3, 2]).parameters(), 0.1)
     assert opt.accumulators() == {}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prepared_calls_match_numpy_and_follow_new_arrays(backend, rng, dtype):
+    cache = {}
+    A, B = rng.standard_normal((9, 5)).astype(dtype), rng.standard_normal((9, 4)).astype(dtype)
+    C1, C2 = rng.standard_normal((2, 5, 4)).astype(dtype)
+    expect1 = A.T @ B + 0.5 * C1
+    blas.cached_gemm_tn(cache, "k", A, B, C1, 0.5)
+    np.testing.assert_allclose(C1, expect1, rtol=1e-5)
+    B *= 2  # same array, new contents: the prepared call reads them
+    expect2 = A.T @ B
+    blas.cached_gemm_tn(cache, "k", A, B, C2, 0.0)  # another output array: the call is rebuilt
+    np.testing.assert_allclose(C2, expect2, rtol=1e-5)
+    np.testing.assert_allclose(C1, expect1, rtol=1e-5)  # untouched
+    # one-column A with a 1-D result: the bias gradient ones @ dZ (+ beta * buffer)
+    ones, v = np.ones((9, 1), dtype), rng.standard_normal(4).astype(dtype)
+    expect_v = B.sum(axis=0) + 0.9 * v
+    blas.cached_gemm_tn(cache, "b", ones, B, v, 0.9)
+    np.testing.assert_allclose(v, expect_v, rtol=1e-5)
+    x, y = rng.standard_normal((2, 3, 7)).astype(dtype)
+    expect_y = y - 0.25 * x
+    blas.cached_axpy(cache, "a", -0.25, x, y)
+    np.testing.assert_allclose(y, expect_y, rtol=1e-6)
+    with pytest.raises(ValueError, match="shapes"):
+        blas.cached_gemm_tn(cache, "k", A, B, np.zeros((4, 5), dtype))
