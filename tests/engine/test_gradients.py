@@ -135,3 +135,34 @@ def test_network_gradients_with_dropout_fixed_mask(rng):
     _, grads = net.loss_and_grads(X, y)
     for p, g in zip(net.parameters(), grads):
         np.testing.assert_allclose(g, numeric_grad(loss, p), rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("spread", [1.0, 300.0])  # 300: rows far below the batch's largest logit
+def test_softmax_cross_entropy_matches_a_row_wise_float64_reference(rng, smoothing, spread):
+    """The fast path shifts by the batch's largest logit and falls back to row maxima when a row
+    would underflow; both must give the loss and gradient of the textbook row-wise formula."""
+    n, k = 64, 10
+    z = (rng.normal(size=(n, k)) * 3 + rng.normal(size=(n, 1)) * spread).astype(np.float32)
+    y = rng.integers(0, k, n)
+    t = np.full((n, k), smoothing / k)
+    t[np.arange(n), y] += 1 - smoothing
+    z64 = z.astype(np.float64)
+    m = z64.max(axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.exp(z64 - m).sum(axis=1))
+    expect_loss = np.mean(lse - (t * z64).sum(axis=1))
+    expect_grad = (np.exp(z64 - lse[:, None]) - t) / n
+    fn = SoftmaxCrossEntropy(smoothing)
+    loss = fn.forward(z.copy(), y)
+    grad = fn.backward()
+    assert grad.dtype == np.float32
+    np.testing.assert_allclose(loss, expect_loss, rtol=2e-5)
+    np.testing.assert_allclose(grad, expect_grad, atol=1e-7)
+
+
+def test_loss_and_grads_rejects_labels_outside_the_classes(rng):
+    net = MLP([4, 3])
+    with pytest.raises(ValueError, match=r"labels must be integers in \[0, 3\)"):
+        net.loss_and_grads(rng.normal(size=(2, 4)), np.array([0, 3]))
+    with pytest.raises(ValueError, match="labels must be integers"):
+        net.loss_and_grads(rng.normal(size=(2, 4)), np.array([0, -1]))
