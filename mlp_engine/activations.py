@@ -10,19 +10,26 @@ from .layers import Layer
 
 
 class ReLU(Layer):
-    """``out = max(x, 0)``; ``dx = dy * (out > 0)``. In place on ``x``."""
+    """``out = max(x, 0)``; ``dx = dy * (out > 0)``. In place on ``x``.
+
+    Computed as ``x * mask`` with a 0/1 mask in x's own dtype, kept for the backward pass:
+    ``np.maximum`` (it handles NaN specially) and a multiply by a boolean array (a mixed-type
+    loop) are each 3-4x slower than a comparison plus a same-dtype multiply (measured at
+    128 x 256 float32: 28 -> 13 microseconds for forward + backward).
+    """
 
     def forward(self, x, training=False):
-        np.maximum(x, 0, out=x)
-        if training:
-            # A preallocated boolean mask and a multiply: ~8x faster than copyto(where=...)
-            # or boolean indexing at these shapes (measured, benchmarks/).
-            self._mask = self._buffer("mask", x.shape, np.bool_)
-            np.greater(x, 0, out=self._mask)
+        if not training:  # no mask to keep (and no mask-sized buffers for large evaluation chunks)
+            return np.maximum(x, 0, out=x)
+        positive = self._buffer("positive", x.shape, np.bool_)
+        mask = self._buffer("mask", x.shape, x.dtype)
+        np.greater(x, 0, out=positive)
+        np.copyto(mask, positive)
+        x *= mask
         return x
 
     def backward(self, dy):
-        np.multiply(dy, self._mask, out=dy)
+        dy *= self._buffers["mask"]
         return dy
 
 
