@@ -3,7 +3,9 @@
 Each system runs in its own process; the parent interleaves them in short slices of a
 quarter of an epoch (engine, torch, gemm, then torch, gemm, engine, ...: the order rotates), so
 that the slow spells of this virtual machine (seconds long; in them the second core barely
-helps a 2-thread GEMM, which then runs up to 1.6x slower) hit neighbouring slices alike. Each
+helps a 2-thread GEMM, which then runs up to 1.6x slower) hit neighbouring slices alike. Between slices it pauses 0.3 s: a child's idle BLAS/OpenMP
+threads spin for up to ~0.1 s after its last call, and without the pause they took one of the
+two cores from the next system (engine/gemm read 1.3-2.0 instead of 1.27-1.30). Each
 ratio is the median over rounds of the ratio within a round, and rounds in which the GEMM
 slice ran more than 15 % slower than the fastest GEMM slices are left out as disturbed (their
 number is printed). Seconds per epoch are medians of slices, scaled to a whole epoch. Before
@@ -33,6 +35,7 @@ import time
 import numpy as np
 
 N_TRAIN = 60_000
+PAUSE = 0.3  # seconds between slices (see measure)
 
 
 def load_inputs():
@@ -214,6 +217,10 @@ def measure(sizes, bs, lr, epochs, systems, slices_per_epoch=4):
     names = list(procs)
 
     def run_slice(name, count):
+        # BLAS and OpenMP worker threads spin for up to ~0.1 s after their last call before
+        # they sleep; a pause lets the previous system's threads go quiet so that they do not
+        # compete for the two cores with this slice.
+        time.sleep(PAUSE)
         procs[name].stdin.write(f"go {count}\n")
         procs[name].stdin.flush()
         return json.loads(procs[name].stdout.readline())
