@@ -17,6 +17,7 @@ same batches -> same losses.
     python benchmarks/bench_epoch.py --batch-size 6000     # the paper's near-full-batch study
     python benchmarks/bench_epoch.py --all                 # the three, then evaluation and load timings
     python benchmarks/bench_epoch.py --epochs 12           # more rounds (default 8 epochs' worth)
+    python benchmarks/bench_epoch.py --baseline HEAD~3     # also the engine of 3 commits ago: before/after
 
 PyTorch is optional (``pip install torch==2.13.0`` installs a CPU build on this machine).
 Needs the real Fashion-MNIST (``MLP_STUDIO_DATA``); falls back to random data of the same
@@ -201,13 +202,35 @@ def check_same_computation(sizes, bs, lr, n_batches=30):
     return worst
 
 
-def measure(sizes, bs, lr, epochs, systems, slices_per_epoch=4):
-    """Slice times per system, one list entry per round (all systems ran one slice each)."""
+def export_revision(rev: str) -> str:
+    """``mlp_engine/`` as of git revision ``rev``, extracted into a temporary folder (kept until exit)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = tempfile.mkdtemp(prefix="bench-baseline-")
+    atexit.register(shutil.rmtree, out, True)
+    archive = subprocess.run(["git", "-C", root, "archive", rev, "mlp_engine"], capture_output=True, check=False)
+    if archive.returncode:
+        raise SystemExit(f"cannot export mlp_engine/ at {rev!r}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", out], input=archive.stdout, check=True)
+    return out
+
+
+def measure(sizes, bs, lr, epochs, systems, slices_per_epoch=4, baseline_dir=None):
+    """Slice times per system, one list entry per round (all systems ran one slice each).
+
+    ``engine@REV`` is the engine as of git revision REV, imported from ``baseline_dir``."""
     procs = {}
     for name in systems:
+        env = dict(os.environ)
+        if name.startswith("engine@"):
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(baseline_dir), env.get("PYTHONPATH")]))
         p = subprocess.Popen(
-            [sys.executable, __file__, "--child", name, "--hidden", *map(str, sizes[1:-1]), "--batch-size", str(bs), "--lr", str(lr)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [sys.executable, __file__, "--child", name.split("@")[0], "--hidden", *map(str, sizes[1:-1]),
+             "--batch-size", str(bs), "--lr", str(lr)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
         )
         if p.stdout.readline().strip() != "ready":
             raise SystemExit(f"{name} failed to start")
@@ -244,7 +267,7 @@ def gemm_flops(sizes, n=N_TRAIN):
     return 2 * n * (2 * fwd + bwd_dx)
 
 
-def report(sizes, bs, lr, epochs):
+def report(sizes, bs, lr, epochs, baseline=None):
     try:
         import torch  # noqa: F401
 
@@ -255,7 +278,11 @@ def report(sizes, bs, lr, epochs):
             raise SystemExit("engine and PyTorch disagree: " + check)
     except ImportError:
         systems, check = ["engine", "gemm"], "PyTorch not installed: engine vs GEMMs only"
-    times, scale = measure(sizes, bs, lr, epochs, systems)
+    baseline_dir = None
+    if baseline:
+        baseline_dir = export_revision(baseline)
+        systems.insert(1, f"engine@{baseline}")
+    times, scale = measure(sizes, bs, lr, epochs, systems, baseline_dir=baseline_dir)
     gemm = np.array(times["gemm"])
     calm = gemm <= 1.15 * np.percentile(gemm, 10)  # rounds without a slow spell
     if calm.sum() < max(4, len(gemm) // 4):
@@ -309,6 +336,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=8, help="timed epochs per system (each in 4 slices)")
     ap.add_argument("--all", action="store_true")
     ap.add_argument("--child")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="also time the engine as of this git revision (e.g. HEAD~3): before vs after in one run")
     a = ap.parse_args()
     sizes = [784, *a.hidden, 10]
     if a.child:
@@ -317,12 +346,12 @@ def main():
 
     print("BLAS:", ", ".join(f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads)" for i in threadpool_info()))
     if a.all:
-        report([784, 256, 128, 10], 128, a.lr, a.epochs)
-        report([784, 1024, 1024, 10], 128, a.lr, max(3, a.epochs // 2))
-        report([784, 256, 128, 10], 6000, a.lr, a.epochs)
+        report([784, 256, 128, 10], 128, a.lr, a.epochs, a.baseline)
+        report([784, 1024, 1024, 10], 128, a.lr, max(3, a.epochs // 2), a.baseline)
+        report([784, 256, 128, 10], 6000, a.lr, a.epochs, a.baseline)
         eval_and_load_timings()
     else:
-        report(sizes, a.batch_size, a.lr, a.epochs)
+        report(sizes, a.batch_size, a.lr, a.epochs, a.baseline)
 
 
 if __name__ == "__main__":

@@ -228,9 +228,9 @@ _preset(
 )
 _preset(
     "best-fashion",
-    "Best Fashion-MNIST MLP: 784-1024-1024-10, dropout 0.25, momentum + cosine over 60 epochs, label smoothing "
-    "0.05, random 1-pixel shifts and left-right flips; trains on all 60,000 images",
-    dataset="fashion-mnist", hidden=(1024, 1024), dropout=(0.25, 0.25), optimizer="momentum", lr=0.05, momentum=0.9,
-    schedule="cosine", warmup_epochs=1, epochs=60, augment="shift", augment_shift=1.0, augment_flip=True,
-    preprocess="scale", label_smoothing=0.05, val_split=0.0, eval_train=False,
+    "Best Fashion-MNIST MLP: 784-1024-512-10, dropout 0.25, momentum + cosine over 100 epochs, label smoothing "
+    "0.1, random 1-pixel shifts and left-right flips; trains on all 60,000 images",
+    dataset="fashion-mnist", hidden=(1024, 512), dropout=(0.25, 0.25), optimizer="momentum", lr=0.05, momentum=0.9,
+    schedule="cosine", warmup_epochs=1, epochs=100, augment="shift", augment_shift=1.0, augment_flip=True,
+    preprocess="scale", label_smoothing=0.1, val_split=0.0, eval_train=False,
 )
