@@ -17,6 +17,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 # Colours shared by the live plot and the Compare tab, so a metric looks the same everywhere.
+PAUSE_PER_DRAW = 39  # pause between redraws, in multiples of a redraw's cost (see LivePlot)
+MAX_PAUSE_MS = 5000
 COLORS = {"batch": "#9bb7d4", "ema": "#1f5f9f", "epoch": "#0b3d6b", "train": "#1f77b4", "val": "#ff7f0e",
           "test": "#2ca02c", "change": "#7f7f7f"}
 
@@ -124,9 +126,12 @@ class LivePlot(QWidget):
     max_fps : float
         Upper bound on redraws per second. When a draw is slow (a full draw with constrained
         layout costs 0.1-0.3 s on a modest CPU, a blit of the curves 5-20 ms) the pause
-        between draws grows to 19 times the draw time, so drawing takes at most a twentieth
-        of the GUI thread: on two cores, every millisecond the GUI thread computes (holding
-        the GIL) is taken from training.
+        between draws grows to 39 times the time of the redraw (preparing the data + drawing),
+        so drawing takes at most a fortieth of the GUI thread (up to a pause of 5 s): on two
+        cores, every millisecond the GUI thread computes is taken from training, and more
+        when it delays one half of a 2-thread GEMM. Measured on ``best-fashion``, 8 epochs
+        (``benchmarks/bench_ui.py --preset best-fashion --epochs 8``): app / engine alone
+        0.85 when pacing to a twentieth of the draw time alone, 0.98 now.
     smoothing : float
         EMA factor in [0, 1) for the batch loss (0: no smoothing); bias-corrected, as in
         TensorBoard, so the curve starts at the first loss rather than at 0.
@@ -344,6 +349,7 @@ class LivePlot(QWidget):
         if not force and not self.isVisible():
             return  # nobody sees it: stay dirty, draw when shown (showEvent)
         self.ensure_canvas()
+        t0 = time.perf_counter()
         self._dirty = False
         self.lines["batch"].set_data(*decimate(self.batch_x, self.batch_loss))
         self.lines["ema"].set_data(*decimate(self.batch_x, self.batch_ema))
@@ -372,11 +378,14 @@ class LivePlot(QWidget):
                 self._drawn_markers, self._title, self._empty_text.get_visible(), self.canvas.get_width_height())
         if view == self._view and self._background is not None and not force:
             self._blit()
+            cost = time.perf_counter() - t0  # preparing the data + the blit
         else:
             if view[:4] != (self._view or (None,) * 4)[:4]:
                 self.canvas.needs_layout = True  # new limits, new tick labels
             self._view = view
             self.canvas.draw_idle()
+            # the draw itself comes later, from the event loop: count the previous full draw's time
+            cost = time.perf_counter() - t0 + self.canvas.last_draw_seconds
         self.draw_count += 1
-        # Adapt the pace to the cost of the previous draw (see max_fps).
-        self._timer.setInterval(max(self._min_interval_ms, min(2000, int(19000 * self.canvas.last_draw_seconds))))
+        # Adapt the pace to the cost of this redraw (see max_fps).
+        self._timer.setInterval(max(self._min_interval_ms, min(MAX_PAUSE_MS, int(1000 * PAUSE_PER_DRAW * cost))))
