@@ -387,5 +387,8 @@ class LivePlot(QWidget):
             # the draw itself comes later, from the event loop: count the previous full draw's time
             cost = time.perf_counter() - t0 + self.canvas.last_draw_seconds
         self.draw_count += 1
-        # Adapt the pace to the cost of this redraw (see max_fps).
+        self._pace(cost)
+
+    def _pace(self, cost: float) -> None:
+        """Pause before the next redraw: PAUSE_PER_DRAW times what this one cost (see max_fps)."""
         self._timer.setInterval(max(self._min_interval_ms, min(MAX_PAUSE_MS, int(1000 * PAUSE_PER_DRAW * cost))))

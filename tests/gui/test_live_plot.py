@@ -17,7 +17,10 @@ def epoch_report(epoch, loss=0.5, acc=0.8, changed=(), lr=0.1, val=None):
 
 
 @pytest.fixture
-def plot(qtbot):
+def plot(qtbot, monkeypatch):
+    from mlp_gui.widgets import live_plot
+
+    monkeypatch.setattr(live_plot, "PAUSE_PER_DRAW", 1)  # tests wait for redraws; the pacing has its own test
     p = LivePlot()
     qtbot.addWidget(p)
     p.resize(800, 320)
@@ -184,3 +187,26 @@ def test_long_curves_are_decimated_keeping_their_envelope(plot):
     plot.flush()
     drawn = plot.lines["batch"].get_ydata()
     assert len(drawn) <= 2_100 and max(drawn) == 6.0 and len(plot.batch_loss) == 5000
+
+
+def test_redraws_pause_for_39_times_their_cost(qtbot, plot, monkeypatch):
+    """The pause after a redraw grows with what the redraw cost (so drawing stays a fortieth of
+    the GUI thread), never below the max_fps interval and never above MAX_PAUSE_MS."""
+    from mlp_gui.widgets import live_plot
+
+    monkeypatch.undo()  # the real pacing
+    assert live_plot.PAUSE_PER_DRAW == 39
+    plot._pace(0.05)
+    assert plot._timer.interval() == 39 * 50
+    plot._pace(10.0)
+    assert plot._timer.interval() == live_plot.MAX_PAUSE_MS
+    plot._pace(0.0)
+    assert plot._timer.interval() == plot._min_interval_ms
+    # A full draw happens later, from the event loop: the redraw counts the last one's time.
+    costs = []
+    monkeypatch.setattr(plot, "_pace", costs.append)
+    plot.append_batch(batch(0, 0, n=100))
+    plot.ensure_canvas()
+    plot.canvas.last_draw_seconds = 0.25
+    plot._redraw(force=True)
+    assert costs and 0.25 <= costs[-1] < 1.0
