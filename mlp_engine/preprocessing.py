@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 PREPROCESSING = ("none", "scale", "log", "standardize")
+_LOOKUP_CHUNK = 1 << 20  # pixels per lookup: an 8 MB index temporary
 
 
 class Preprocessor:
@@ -50,8 +51,15 @@ class Preprocessor:
         if X.dtype == np.uint8 and self.kind in ("none", "scale", "log"):
             # Pixel-wise kinds on 8-bit pixels: transform the 256 possible values once and look
             # them up (same numbers; 10,000 images: log1p 0.10 s, lookup 0.01 s).
+            # In chunks: np.take converts the uint8 indices to intp (8 bytes each) first, which
+            # for the whole training set would be a 376 MB temporary.
             table = self.transform(np.arange(256, dtype=np.float32), dtype=dtype)
-            return np.take(table, X)
+            X = np.ascontiguousarray(X)
+            out = np.empty(X.shape, dtype=dtype)
+            flat_in, flat_out = X.reshape(-1), out.reshape(-1)
+            for start in range(0, flat_in.size, _LOOKUP_CHUNK):
+                np.take(table, flat_in[start : start + _LOOKUP_CHUNK], out=flat_out[start : start + _LOOKUP_CHUNK])
+            return out
         # Cast first: np.log1p of a uint8 array returns float16, whose matmuls are ~400x slower.
         out = np.array(X, dtype=dtype, order="C", copy=True)
         if self.kind == "scale":

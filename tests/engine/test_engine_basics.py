@@ -114,6 +114,24 @@ def test_8bit_lookup_gives_the_same_numbers_as_computing(kind, dtype, rng):
     np.testing.assert_array_equal(fast, slow)
 
 
+def test_8bit_lookup_works_in_chunks_without_a_large_index_temporary(monkeypatch, rng):
+    import tracemalloc
+
+    from mlp_engine import preprocessing
+
+    X = rng.integers(0, 256, (3, 1000)).astype(np.uint8)
+    expect = Preprocessor("log").transform(X.astype(np.int16))
+    monkeypatch.setattr(preprocessing, "_LOOKUP_CHUNK", 700)  # chunks that straddle rows
+    np.testing.assert_array_equal(Preprocessor("log").transform(X), expect)
+    monkeypatch.undo()
+    big = np.zeros((4000, 784), dtype=np.uint8)  # 3.1 M pixels: intp indices would need 25 MB
+    tracemalloc.start()
+    out = Preprocessor("scale").transform(big)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < out.nbytes + 2 * preprocessing._LOOKUP_CHUNK * 8 + (1 << 20)
+
+
 def test_lr_schedules():
     assert lr_at("constant", 0.1, 5.5, 10) == 0.1
     assert lr_at("step", 0.1, 10.0, 30, step_size=5, step_gamma=0.5) == pytest.approx(0.025)
