@@ -3,9 +3,10 @@
 Each system runs in its own process; the parent interleaves them in short slices of a
 quarter of an epoch (engine, torch, gemm, then torch, gemm, engine, ...: the order rotates), so
 that the slow spells of this virtual machine (seconds long; in them the second core barely
-helps a 2-thread GEMM, which then runs up to 1.6x slower) hit neighbouring slices alike. Between slices it pauses 0.3 s: a child's idle BLAS/OpenMP
-threads spin for up to ~0.1 s after its last call, and without the pause they took one of the
-two cores from the next system (engine/gemm read 1.3-2.0 instead of 1.27-1.30). Each
+helps a 2-thread GEMM, which then runs up to 1.6x slower) hit neighbouring slices alike.
+Between slices it pauses 0.3 s: a child's idle BLAS/OpenMP threads spin for up to ~0.1 s after
+its last call, and without the pause they took one of the two cores from the next system
+(engine/gemm read 1.3-2.0 instead of 1.27-1.30). Each
 ratio is the median over rounds of the ratio within a round, and rounds in which the GEMM
 slice ran more than 15 % slower than the fastest GEMM slices are left out as disturbed (their
 number is printed). Seconds per epoch are medians of slices, scaled to a whole epoch. Before
@@ -268,6 +269,7 @@ def gemm_flops(sizes, n=N_TRAIN):
 
 
 def report(sizes, bs, lr, epochs, baseline=None):
+    """One architecture; ``baseline`` is ``(rev, folder)`` from :func:`export_revision`, or None."""
     try:
         import torch  # noqa: F401
 
@@ -280,8 +282,8 @@ def report(sizes, bs, lr, epochs, baseline=None):
         systems, check = ["engine", "gemm"], "PyTorch not installed: engine vs GEMMs only"
     baseline_dir = None
     if baseline:
-        baseline_dir = export_revision(baseline)
-        systems.insert(1, f"engine@{baseline}")
+        rev, baseline_dir = baseline
+        systems.insert(1, f"engine@{rev}")
     times, scale = measure(sizes, bs, lr, epochs, systems, baseline_dir=baseline_dir)
     gemm = np.array(times["gemm"])
     calm = gemm <= 1.15 * np.percentile(gemm, 10)  # rounds without a slow spell
@@ -345,13 +347,14 @@ def main():
     from threadpoolctl import threadpool_info
 
     print("BLAS:", ", ".join(f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads)" for i in threadpool_info()))
+    baseline = (a.baseline, export_revision(a.baseline)) if a.baseline else None
     if a.all:
-        report([784, 256, 128, 10], 128, a.lr, a.epochs, a.baseline)
-        report([784, 1024, 1024, 10], 128, a.lr, max(3, a.epochs // 2), a.baseline)
-        report([784, 256, 128, 10], 6000, a.lr, a.epochs, a.baseline)
+        report([784, 256, 128, 10], 128, a.lr, a.epochs, baseline)
+        report([784, 1024, 1024, 10], 128, a.lr, max(3, a.epochs // 2), baseline)
+        report([784, 256, 128, 10], 6000, a.lr, a.epochs, baseline)
         eval_and_load_timings()
     else:
-        report(sizes, a.batch_size, a.lr, a.epochs, a.baseline)
+        report(sizes, a.batch_size, a.lr, a.epochs, baseline)
 
 
 if __name__ == "__main__":

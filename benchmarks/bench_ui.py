@@ -294,7 +294,7 @@ def bench_training(window, app, data, config, timeout: float, hide_plot: bool = 
         app_train=app_train, app_wall=app_wall, app_all=app_all, app_seconds=t_end - t_start,
         eng_train=eng_train, eng_wall=eng_wall, eng_all=eng_all, eng_seconds=t_engine_end - t_engine,
         draw_count=plot.draw_count, idle_draw=statistics.median(idle_draws), run_seconds=t_end - t_start,
-        test_acc=result.history[-1].test_acc if getattr(result, "history", None) else None,
+        test_acc=result.history[-1].test_acc if result.history else None,
     )
 
 
@@ -501,7 +501,7 @@ def main(argv=None) -> int:
                 if args.preset:
                     config = preset(args.preset)
                     if args.epochs:
-                        config = config.replace(epochs=args.epochs, warmup_epochs=min(config.warmup_epochs, args.epochs))
+                        config = config.with_epochs(args.epochs)
                 else:
                     config = TrainConfig(dataset="fashion-mnist", hidden=(1024, 1024), epochs=args.epochs or 3,
                                          eval_train=False)

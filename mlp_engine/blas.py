@@ -108,26 +108,15 @@ def _direct(*arrays) -> bool:
 
 def gemm_tn(A: np.ndarray, B: np.ndarray, C: np.ndarray, beta: float = 0.0) -> np.ndarray:
     """``C = A.T @ B + beta * C`` in place; ``A`` ``(k, m)``, ``B`` ``(k, n)``, ``C`` ``(m, n)``."""
-    if A.shape[0] != B.shape[0] or C.shape != (A.shape[1], B.shape[1]):
+    if C.ndim != 2:
         raise ValueError(f"gemm_tn shapes do not match: A {A.shape}, B {B.shape}, C {C.shape}")
-    if _direct(A, B, C):
-        _gemm_tn_blas(_BLAS, A, B, C, float(beta))
-    elif beta == 0.0:
-        np.matmul(A.T, B, out=C)
-    else:
-        C *= beta
-        C += A.T @ B
+    _GemmTN(A, B, C)(float(beta))
     return C
 
 
 def axpy(a: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``y += a * x`` in place (same shape)."""
-    if x.shape != y.shape:
-        raise ValueError(f"axpy shapes do not match: x {x.shape}, y {y.shape}")
-    if _direct(x, y):
-        _BLAS.axpy[y.dtype](y.size, float(a), x.ctypes.data, 1, y.ctypes.data, 1)
-    else:
-        y += a * x
+    _Axpy(x, y)(float(a))
     return y
 
 

@@ -122,6 +122,10 @@ class TrainConfig:
             raise ValueError(f"unknown configuration field(s): {', '.join(sorted(unknown))}")
         return dataclasses.replace(self, **changes)
 
+    def with_epochs(self, epochs: int) -> "TrainConfig":
+        """The same configuration over ``epochs`` epochs (warm-up shortened to fit, if longer)."""
+        return self.replace(epochs=epochs, warmup_epochs=min(self.warmup_epochs, epochs))
+
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)

@@ -25,7 +25,7 @@ PRESET_OF = {"mnist": "best-mnist", "fashion-mnist": "best-fashion"}
 def build(name: str, epochs: int | None, out_dir: Path, seed: int | None) -> Path:
     cfg = preset(PRESET_OF[name])
     if epochs:
-        cfg = cfg.replace(epochs=epochs, warmup_epochs=min(cfg.warmup_epochs, epochs))
+        cfg = cfg.with_epochs(epochs)
     if seed is not None:
         cfg = cfg.replace(seed=seed)
     data = load_dataset(name)

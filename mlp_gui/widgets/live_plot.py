@@ -16,9 +16,9 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
-# Colours shared by the live plot and the Compare tab, so a metric looks the same everywhere.
 PAUSE_PER_DRAW = 39  # pause between redraws, in multiples of a redraw's cost (see LivePlot)
 MAX_PAUSE_MS = 5000
+# Colours shared by the live plot and the Compare tab, so a metric looks the same everywhere.
 COLORS = {"batch": "#9bb7d4", "ema": "#1f5f9f", "epoch": "#0b3d6b", "train": "#1f77b4", "val": "#ff7f0e",
           "test": "#2ca02c", "change": "#7f7f7f"}
 
